@@ -1,0 +1,52 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, BeatSync operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Options and attributes that the beatsync.ops probes share."""
+
+    # Every probe is read-only: check mode runs it as usual, there is never a diff.
+    DOCUMENTATION = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+notes:
+  - This module only reads; it never changes the host, so it reports O(changed=false) and runs the same in check mode.
+  - It needs only the Python standard library on the managed host.
+"""
+
+    TIMEOUT = r"""
+options:
+  timeout:
+    description:
+      - Seconds to wait for each network operation or command before giving up.
+      - Must be greater than 0.
+    type: float
+    default: 5
+"""
+
+    SERVICE = r"""
+options:
+  service:
+    description:
+      - Name of the systemd unit that runs BeatSync.
+    type: str
+    default: beatsync.service
+"""
+
+    PORT = r"""
+options:
+  port:
+    description:
+      - TCP port BeatSync listens on, from 1 to 65535.
+    type: int
+    default: 8000
+"""
