@@ -1,0 +1,416 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, BeatSync operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The findings engine: probe facts in, root causes with evidence and remedies out.
+
+Pure functions over plain dicts (the shapes in docs/architecture.md), so unit tests feed
+recorded facts. Each rule looks at the facts and may return one finding; a finding names
+the symptom codes it explains, and explained symptoms are not reported again: a port held by
+a stale copy explains a crash loop that explains a failed health check, said once.
+"""
+
+from __future__ import annotations
+
+# Rank of every code: lower is closer to the root cause. The repair playbook applies remedies
+# in this order, which is the runbook's order (free the port, fix the unit, fix the
+# dependencies, then restart, then the firewall).
+CODES = (
+    "syntax_error",
+    "port_conflict_foreign",
+    "port_conflict_stale",
+    "port_owner_unknown",
+    "service_missing",
+    "unit_drift",
+    "missing_dependency",
+    "crash_loop",
+    "service_failed",
+    "service_inactive",
+    "health_failed",
+    "docs_unavailable",
+    "docs_timeout",
+    "openapi_broken",
+    "firewall_blocks_port",
+    "external_unreachable",
+)
+
+SEVERITIES = ("critical", "error", "warning", "info")
+
+# Symptoms that follow from the service not serving; a root cause below explains them.
+SERVICE_SYMPTOMS = ("crash_loop", "service_failed", "service_inactive")
+HTTP_SYMPTOMS = ("health_failed", "docs_unavailable", "docs_timeout", "openapi_broken")
+
+# A unit that restarted this often since it was last started is crash-looping.
+CRASH_LOOP_RESTARTS = 3
+
+# How many evidence lines one finding carries at most.
+MAX_EVIDENCE = 12
+
+
+def _finding(code, severity, summary, evidence, runbook_step, remedy, explains=()):
+    return {
+        "code": code,
+        "severity": severity,
+        "summary": summary,
+        "evidence": [str(item) for item in evidence if item not in (None, "")][:MAX_EVIDENCE],
+        "runbook_step": runbook_step,
+        "remedy": remedy,
+        "explains": list(explains),
+    }
+
+
+def _get(facts, name):
+    value = facts.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _journal_lines(facts, kind):
+    return [c for c in _get(facts, "journal").get("classifications") or [] if isinstance(c, dict) and c.get("kind") == kind]
+
+
+def _unit_state(unit):
+    return "ActiveState=%s SubState=%s Result=%s NRestarts=%s ExecMainStatus=%s" % (
+        unit.get("active_state"), unit.get("sub_state"), unit.get("result"),
+        unit.get("n_restarts"), unit.get("exec_main_status"))
+
+
+def _service_down(unit):
+    """True when systemd says the unit is not serving (or cannot say)."""
+    return unit.get("present") is not False and unit.get("active_state") not in ("active", "reloading", None)
+
+
+def _health_ok(facts):
+    return bool(_get(facts, "health").get("healthy"))
+
+
+# ---------------------------------------------------------------------------------------
+# Rules: each takes (facts, context) and returns a finding or None.
+# ---------------------------------------------------------------------------------------
+
+def rule_syntax_error(facts, ctx):
+    syntax = _get(_get(facts, "deps"), "syntax")
+    journal = _journal_lines(facts, "syntax_error")
+    if syntax.get("checked") and syntax.get("ok") is False:
+        where = "%s:%s" % (syntax.get("file"), syntax.get("line"))
+        evidence = ["py_compile %s: %s" % (where, syntax.get("message"))] + [j.get("line") for j in journal[:3]]
+        remedy = {"action": "fix_code", "file": syntax.get("file"), "line": syntax.get("line"), "message": syntax.get("message")}
+    elif journal and _service_down(ctx["unit"]):
+        first = journal[0]
+        where = "%s:%s" % (first.get("file"), first.get("lineno"))
+        evidence = [j.get("line") for j in journal[:3]]
+        remedy = {"action": "fix_code", "file": first.get("file"), "line": first.get("lineno"), "message": first.get("line")}
+    else:
+        return None
+    return _finding(
+        "syntax_error", "critical",
+        "The application code has a syntax error at %s: restarting cannot help, the code must be fixed." % where,
+        evidence, "Q3: check the code for syntax errors", remedy,
+        explains=SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
+
+
+def _port_conflict(facts, ctx):
+    """The listeners on the port that do not belong to the service, split stale/foreign."""
+    port = _get(facts, "port")
+    service = ctx["service"]
+    stray = set(_get(facts, "process").get("stray") or [])
+    stale, foreign, unknown = [], [], []
+    for listener in port.get("listeners") or []:
+        if not isinstance(listener, dict):
+            continue
+        if listener.get("unit") == service:
+            continue
+        pid = listener.get("pid")
+        if pid is None:
+            unknown.append(listener)
+        elif pid in stray or _looks_like_beatsync(listener, ctx):
+            stale.append(listener)
+        else:
+            foreign.append(listener)
+    return stale, foreign, unknown
+
+
+def _looks_like_beatsync(listener, ctx):
+    cmdline = listener.get("cmdline") or []
+    if isinstance(cmdline, str):
+        cmdline = cmdline.split()
+    text = " ".join(cmdline)
+    return "uvicorn" in text and ctx["app_spec"] in cmdline and (
+        not ctx["app_dir"] or not listener.get("cwd") or listener.get("cwd") == ctx["app_dir"])
+
+
+def _describe(listener):
+    cmdline = listener.get("cmdline")
+    if isinstance(cmdline, list):
+        cmdline = " ".join(cmdline)
+    return "pid %s (%s) user %s cwd %s unit %s listens on %s:%s: %s" % (
+        listener.get("pid"), listener.get("name"), listener.get("user"), listener.get("cwd"),
+        listener.get("unit") or "-", listener.get("address"), listener.get("port"), cmdline)
+
+
+def _address_in_use_evidence(facts):
+    return [j.get("line") for j in _journal_lines(facts, "address_in_use")[:2]]
+
+
+def rule_port_conflict_foreign(facts, ctx):
+    _stale, foreign, _unknown = _port_conflict(facts, ctx)
+    if not foreign:
+        return None
+    first = foreign[0]
+    return _finding(
+        "port_conflict_foreign", "critical",
+        "Port %s is held by another program (%s, pid %s), not BeatSync: it is never stopped without the operator's consent."
+        % (ctx["port"], first.get("name"), first.get("pid")),
+        [_describe(item) for item in foreign] + _address_in_use_evidence(facts),
+        "diagnosis step 3: port owner (netstat -tlnp | grep 8000; lsof -i :8000)",
+        {"action": "refuse_foreign_listener", "pids": [item.get("pid") for item in foreign],
+         "names": [item.get("name") for item in foreign],
+         "cmdlines": [item.get("cmdline") for item in foreign]},
+        explains=SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
+
+
+def rule_port_conflict_stale(facts, ctx):
+    stale, foreign, _unknown = _port_conflict(facts, ctx)
+    if not stale or foreign:
+        return None
+    return _finding(
+        "port_conflict_stale", "error",
+        "A BeatSync/uvicorn copy outside %s (pid %s, started by hand?) holds port %s, so the service cannot bind it."
+        % (ctx["service"], ", ".join(str(item.get("pid")) for item in stale), ctx["port"]),
+        [_describe(item) for item in stale] + _address_in_use_evidence(facts) + [_unit_state(ctx["unit"])],
+        "diagnosis step 3 and repair option 3: stop the copy started by hand",
+        {"action": "stop_stale_copy", "pids": [item.get("pid") for item in stale]},
+        explains=SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
+
+
+def rule_port_owner_unknown(facts, ctx):
+    _stale, foreign, unknown = _port_conflict(facts, ctx)
+    if not unknown or foreign or ctx["unit"].get("active_state") == "active":
+        return None
+    return _finding(
+        "port_owner_unknown", "error",
+        "Something listens on port %s but its owner cannot be seen (run the probe with become)." % ctx["port"],
+        ["inode %s on %s:%s" % (item.get("inode"), item.get("address"), item.get("port")) for item in unknown],
+        "diagnosis step 3: port owner (sudo netstat -tlnp)",
+        {"action": "report"},
+        explains=SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
+
+
+def rule_service_missing(facts, ctx):
+    unit = ctx["unit"]
+    if unit.get("systemd") is False or unit.get("present") is not False:
+        return None
+    return _finding(
+        "service_missing", "critical",
+        "The unit %s does not exist on this host." % ctx["service"],
+        ["LoadState=%s" % unit.get("load_state"), unit.get("error")],
+        "repair option 2: create /etc/systemd/system/beatsync.service, daemon-reload",
+        {"action": "install_unit"},
+        explains=SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
+
+
+def rule_unit_drift(facts, ctx):
+    unit = ctx["unit"]
+    if unit.get("drift") is not True:
+        return None
+    diff = (unit.get("diff") or "").splitlines()
+    changed = [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    serving = _health_ok(facts) and not _service_down(unit)
+    return _finding(
+        "unit_drift", "warning" if serving else "error",
+        "The installed unit %s differs from the canonical unit." % (unit.get("fragment_path") or ctx["service"]),
+        changed or diff,
+        "repair option 2: make sure the unit matches the canonical text, daemon-reload, restart",
+        {"action": "install_unit"},
+        explains=() if serving else SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
+
+
+def rule_missing_dependency(facts, ctx):
+    deps = _get(facts, "deps")
+    journal = _journal_lines(facts, "missing_module")
+    missing = list(deps.get("missing") or [])
+    evidence = []
+    for name, result in sorted((deps.get("imports") or {}).items()):
+        if isinstance(result, dict) and result.get("ok") is False:
+            evidence.append("import %s with %s: %s" % (name, deps.get("interpreter"), result.get("error")))
+            if name not in missing:
+                missing.append(name)
+    for req in deps.get("requirements") or []:
+        if isinstance(req, dict) and req.get("satisfied") is False:
+            evidence.append("requirement %s%s: installed %s" % (req.get("name"), req.get("specifier") or "", req.get("installed")))
+            if req.get("name") not in missing:
+                missing.append(req.get("name"))
+    if journal and _service_down(ctx["unit"]):
+        for item in journal[:3]:
+            evidence.append(item.get("line"))
+            if item.get("module") and item.get("module") not in missing:
+                missing.append(item.get("module"))
+    if not missing:
+        return None
+    return _finding(
+        "missing_dependency", "critical" if _service_down(ctx["unit"]) else "error",
+        "Python dependencies are missing or do not satisfy requirements.txt for %s: %s."
+        % (deps.get("interpreter") or "the service's interpreter", ", ".join(str(m) for m in missing)),
+        evidence,
+        "diagnosis step 6 and repair option 5: pip3 install -r requirements.txt",
+        {"action": "install_requirements", "missing": missing},
+        explains=SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
+
+
+def rule_service_state(facts, ctx):
+    unit = ctx["unit"]
+    if unit.get("present") is False or unit.get("systemd") is False:
+        return None
+    active = unit.get("active_state")
+    sub = unit.get("sub_state")
+    restarts = unit.get("n_restarts") or 0
+    limit_hit = bool(_journal_lines(facts, "start_limit_hit")) or unit.get("result") == "start-limit-hit"
+    evidence = [_unit_state(unit)]
+    evidence += [c.get("line") for c in (_get(facts, "journal").get("classifications") or [])[:4] if isinstance(c, dict)]
+    if sub == "auto-restart" or (restarts >= CRASH_LOOP_RESTARTS and active != "active"):
+        return _finding(
+            "crash_loop", "critical",
+            "%s is crash-looping (%s restarts, now %s/%s)." % (ctx["service"], restarts, active, sub),
+            evidence, "Q3: the service keeps restarting; repair option 1",
+            {"action": "restart_service", "reset_failed": True}, explains=("service_failed",) + HTTP_SYMPTOMS)
+    if active == "failed":
+        return _finding(
+            "service_failed", "critical",
+            "%s has failed (result %s)." % (ctx["service"], unit.get("result")),
+            evidence, "diagnosis step 1 and repair option 1: systemctl restart beatsync",
+            {"action": "restart_service", "reset_failed": limit_hit}, explains=HTTP_SYMPTOMS)
+    if active in ("inactive", "deactivating") or (active == "activating" and not _health_ok(facts)):
+        return _finding(
+            "service_inactive", "critical",
+            "%s is not running (%s/%s)." % (ctx["service"], active, sub),
+            evidence, "diagnosis step 1: systemctl start beatsync; systemctl enable beatsync",
+            {"action": "restart_service", "reset_failed": False}, explains=HTTP_SYMPTOMS)
+    return None
+
+
+def rule_health(facts, ctx):
+    health = _get(facts, "health")
+    if not health or health.get("healthy"):
+        return None
+    seen = "status %s" % health.get("status") if health.get("reachable") else "no answer (%s)" % health.get("error_class")
+    return _finding(
+        "health_failed", "critical",
+        "%s is not healthy: %s." % (health.get("url"), seen),
+        ["GET %s -> %s %s" % (health.get("url"), health.get("status"), health.get("error") or ""),
+         health.get("body_excerpt")],
+        "diagnosis step 4: curl http://localhost:8000/api/health; repair option 1",
+        {"action": "restart_service", "reset_failed": False}, explains=HTTP_SYMPTOMS[1:])
+
+
+def rule_docs(facts, ctx):
+    docs = _get(facts, "docs")
+    problem = docs.get("problem")
+    if not docs or docs.get("docs_ok") or not problem:
+        return None
+    page = _get(docs, "docs")
+    openapi = _get(docs, "openapi")
+    evidence = ["GET %s -> %s %s (%ss)" % (page.get("url"), page.get("status"), page.get("error") or "", page.get("elapsed")),
+                page.get("body_excerpt")]
+    if openapi.get("url"):
+        evidence.append("GET %s -> %s %s" % (openapi.get("url"), openapi.get("status"), openapi.get("error") or ""))
+        evidence.append(openapi.get("body_excerpt"))
+    step = "diagnosis step 4: curl http://localhost:8000/docs; repair option 1 (restart)"
+    remedy = {"action": "restart_for_docs"}
+    if problem == "docs_timeout":
+        return _finding("docs_timeout", "error", "%s did not answer in time." % page.get("url"), evidence, step, remedy)
+    if problem == "openapi_broken":
+        return _finding("openapi_broken", "error",
+                        "The OpenAPI document %s is broken (status %s): Swagger UI cannot render."
+                        % (openapi.get("url"), openapi.get("status")), evidence, step, remedy)
+    if problem == "unreachable" and not _health_ok(facts):
+        return None  # the health check failing already says the app does not answer
+    return _finding(
+        "docs_unavailable", "error",
+        "%s answers %s (%s) while /api/health is %s." % (
+            page.get("url"), page.get("status"), problem, "healthy" if _health_ok(facts) else "not healthy"),
+        evidence, step, remedy if problem != "docs_disabled" else {"action": "report"})
+
+
+def rule_firewall(facts, ctx):
+    firewall = _get(facts, "firewall")
+    if not firewall.get("active"):
+        return None
+    if firewall.get("default_incoming") not in ("deny", "reject"):
+        return None
+    if firewall.get("port_allowed_v4") or firewall.get("port_allowed_v6"):
+        return None
+    return _finding(
+        "firewall_blocks_port", "error",
+        "UFW is active with default incoming %s and no rule allows TCP %s: users cannot reach the service."
+        % (firewall.get("default_incoming"), ctx["port"]),
+        ["ufw: active, default incoming %s, %d rule(s), none for %s/tcp"
+         % (firewall.get("default_incoming"), len(firewall.get("rules") or []), ctx["port"])],
+        "repair option 4: ufw allow 8000/tcp",
+        {"action": "open_firewall", "port": ctx["port"]})
+
+
+def rule_external(facts, ctx):
+    external = _get(facts, "external")
+    if not external:
+        return None
+    health = _get(external, "health")
+    docs = _get(external, "docs")
+    if health.get("healthy") and docs.get("docs_ok", True):
+        return None
+    if not _health_ok(facts):
+        return None  # already down inside; outside cannot be judged on its own
+    blocked = rule_firewall(facts, ctx) is not None
+    return _finding(
+        "external_unreachable", "error",
+        "The service answers on the host but not from outside (%s): %s." % (
+            health.get("url"),
+            "UFW blocks the port" if blocked else
+            "not UFW; check the cloud firewall / security group for TCP %s, which this collection cannot open" % ctx["port"]),
+        ["from the controller: GET %s -> %s %s" % (health.get("url"), health.get("status"), health.get("error") or "")],
+        "verification step 3: test external access",
+        {"action": "open_firewall", "port": ctx["port"]} if blocked else {"action": "report"})
+
+
+RULES = (
+    rule_syntax_error,
+    rule_port_conflict_foreign,
+    rule_port_conflict_stale,
+    rule_port_owner_unknown,
+    rule_service_missing,
+    rule_unit_drift,
+    rule_missing_dependency,
+    rule_service_state,
+    rule_health,
+    rule_docs,
+    rule_firewall,
+    rule_external,
+)
+
+
+def build_findings(facts, service="beatsync.service", port=8000, app_spec="main:app", app_dir=None):
+    """Facts of one host -> {"verdict", "root_cause", "findings"} (root cause first)."""
+    facts = facts if isinstance(facts, dict) else {}
+    ctx = {"service": service, "port": port, "app_spec": app_spec, "app_dir": app_dir, "unit": _get(facts, "unit")}
+    raw = [finding for finding in (rule(facts, ctx) for rule in RULES) if finding]
+    raw.sort(key=lambda f: CODES.index(f["code"]))
+    explained = set()
+    findings = []
+    for finding in raw:
+        if finding["code"] in explained:
+            continue
+        findings.append(finding)
+        explained.update(finding["explains"])
+    # What a root cause explains is only what is actually seen.
+    seen = {f["code"] for f in raw}
+    for finding in findings:
+        finding["explains"] = [code for code in finding["explains"] if code in seen]
+    return {
+        "verdict": verdict(facts, findings),
+        "root_cause": findings[0]["code"] if findings else None,
+        "findings": findings,
+    }
+
+
+def verdict(facts, findings):
+    """healthy: nothing found; down: /api/health not healthy; degraded: anything else."""
+    if not findings:
+        return "healthy"
+    return "degraded" if _health_ok(facts) else "down"
