@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README states it and .ci/run calls it:
+# toolchain bootstrap, ansible-lint (production), ansible-test sanity, pytest (unit,
+# integration on real loopback servers, systemd containers and Molecule scenarios).
+# Exits non-zero on any failure; prints pytest's "N passed, N failed" summary.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+export PATH="$top/.venv/bin:$PATH"
+status=0
+step() {
+  local name=$1; shift
+  local started=$SECONDS
+  echo "=== $name"
+  if "$@"; then
+    echo "=== $name: ok ($((SECONDS - started))s)"
+  else
+    echo "=== $name: FAILED ($((SECONDS - started))s)"
+    status=1
+  fi
+}
+
+bash scripts/bootstrap.sh || { echo "bootstrap failed"; exit 1; }
+# Everything below is independent of each other's result: run all, report all.
+step "ansible-lint (production profile)" bash scripts/lint.sh
+step "ansible-test sanity" bash scripts/sanity.sh
+step "pytest" "$top/.venv/bin/pytest" -p no:cacheprovider -o junit_family=xunit2 \
+  --junitxml="$top/build/pytest-junit.xml" "$@" tests
+exit "$status"
