@@ -1,0 +1,192 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, BeatSync operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Journal line classifiers: what a BeatSync unit's log says went wrong.
+
+`classify(lines)` takes `journalctl -o short-iso` lines (or bare messages) and returns one
+classification per telling line: {kind, line, ...}. Kinds:
+
+- missing_module: ``ModuleNotFoundError: No module named 'x'``, ``/usr/bin/python3: No module
+  named uvicorn``, ``ImportError: cannot import name 'y' from 'x'`` -> module (and name)
+- syntax_error: ``SyntaxError``/``IndentationError``/``TabError`` -> file, lineno, message,
+  taken from the traceback's last ``File "...", line N`` of the same process
+- address_in_use: ``[Errno 98] ... address already in use``
+- permission_denied: ``PermissionError``, ``[Errno 13]``, ``Permission denied``
+- startup_failed: uvicorn's ``Application startup failed`` / ``Error loading ASGI app``
+- oom_killed: kernel ``Out of memory: Killed process``, ``oom-kill``, systemd's OOM messages
+- start_limit_hit: ``Start request repeated too quickly`` / ``start-limit-hit``
+- exec_failed: systemd could not execute ExecStart (``status=203/EXEC``)
+- chdir_failed: WorkingDirectory missing (``status=200/CHDIR``)
+- exception: the last line of any other Python traceback -> exception, message
+
+Standard library only; pure; every input bounded.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_LINES = 1000
+MAX_LINE_CHARS = 2048
+MAX_CLASSIFICATIONS = 200
+
+KINDS = (
+    "missing_module", "syntax_error", "address_in_use", "permission_denied", "startup_failed",
+    "oom_killed", "start_limit_hit", "exec_failed", "chdir_failed", "exception",
+)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+# journalctl -o short-iso ("2025-12-02T10:00:01+0800 host ident[pid]: msg") and -o short
+# ("Dec 02 10:00:01 host ident[pid]: msg").
+_PREFIX = re.compile(
+    r"^(?:\d{4}-\d\d-\d\dT[0-9:.,]+(?:[+-]\d\d:?\d\d|Z)?|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?)"
+    r" (?P<host>\S+) (?P<ident>[^\s\[]+?)(?:\[(?P<pid>\d+)\])?: ?(?P<msg>.*)$"
+)
+
+_TRACEBACK = re.compile(r"Traceback \(most recent call last\):")
+_FRAME = re.compile(r'^\s*File "(?P<file>[^"]{1,1024})", line (?P<lineno>\d{1,9})')
+_SYNTAX = re.compile(r"(?:^|[\s:])(?P<exc>SyntaxError|IndentationError|TabError): ?(?P<msg>.*)$")
+_SYNTAX_WHERE = re.compile(r"\((?P<file>[^()]+), line (?P<lineno>\d{1,9})\)\s*$")
+
+_MISSING = (
+    re.compile(r"(?:ModuleNotFoundError|ImportError): No module named '(?P<module>[^']{1,256})'"),
+    re.compile(r"(?:ModuleNotFoundError|ImportError): No module named (?P<module>[\w.]{1,256})"),
+    re.compile(r"(?:^|\s)\S*python[\w.]*: No module named (?P<module>[\w.]{1,256})"),
+    re.compile(r"ImportError: cannot import name '(?P<name>[^']{1,256})' from '(?P<module>[^']{1,256})'"),
+    re.compile(r"No module named '(?P<module>[^']{1,256})'"),
+)
+
+_SIMPLE = (
+    ("address_in_use", re.compile(r"address already in use|\[Errno 98\]|EADDRINUSE", re.I)),
+    ("permission_denied", re.compile(r"PermissionError|\[Errno 13\]|permission denied|status=243/CREDENTIALS", re.I)),
+    ("startup_failed", re.compile(r"Application startup failed|Error loading ASGI app")),
+    ("oom_killed", re.compile(r"Out of memory|Killed process \d+|oom-kill|killed by the OOM killer|invoked oom-killer", re.I)),
+    ("start_limit_hit", re.compile(r"Start request repeated too quickly|start-limit-hit")),
+    ("exec_failed", re.compile(r"status=203/EXEC|Failed to locate executable|Failed at step EXEC|Failed to execute ")),
+    ("chdir_failed", re.compile(r"status=200/CHDIR|Failed at step CHDIR|Changing to the requested working directory failed")),
+)
+
+_EXCEPTION = re.compile(r"^(?P<exc>[A-Za-z_][\w.]{0,200}(?:Error|Exception|Exit|Interrupt|Warning)): ?(?P<msg>.*)$")
+
+
+def clean(line, max_chars=MAX_LINE_CHARS):
+    """A journal line made harmless: text, control characters replaced, length bounded."""
+    if isinstance(line, bytes):
+        line = line.decode("utf-8", errors="replace")
+    elif not isinstance(line, str):
+        line = str(line)
+    line = line.rstrip("\r\n")
+    if len(line) > max_chars:
+        line = line[:max_chars] + "...[truncated]"
+    return _CONTROL.sub("?", line)
+
+
+def split_prefix(line):
+    """(source, message): source is 'ident[pid]' when the line has a journal prefix, else ''."""
+    match = _PREFIX.match(line)
+    if not match:
+        return "", line
+    source = match.group("ident") + ("[%s]" % match.group("pid") if match.group("pid") else "")
+    return source, match.group("msg")
+
+
+def _top_package(module):
+    return module.split(".", 1)[0]
+
+
+def classify_message(message):
+    """Classify one message on its own (no traceback context): a dict without 'line', or None."""
+    for pattern in _MISSING:
+        match = pattern.search(message)
+        if match:
+            item = {"kind": "missing_module", "module": match.group("module"),
+                    "package": _top_package(match.group("module"))}
+            if "name" in match.groupdict() and match.group("name"):
+                item["name"] = match.group("name")
+            return item
+    for kind, pattern in _SIMPLE:
+        if pattern.search(message):
+            return {"kind": kind}
+    return None
+
+
+def classify(lines, max_lines=MAX_LINES, max_items=MAX_CLASSIFICATIONS):
+    """Classify journal lines; returns [{kind, line, module?, file?, lineno?, ...}] in log order.
+
+    Python tracebacks span lines: the `File "...", line N` frames of each process (journal
+    ident+pid) are remembered so a SyntaxError gets its file and line, and the final line of
+    any other traceback is reported as kind `exception` when nothing more specific matched.
+    Garbage (non-text, huge lines, control characters) is bounded and never raises.
+    """
+    if isinstance(lines, (str, bytes)):
+        lines = clean(lines, max_chars=max_lines * MAX_LINE_CHARS).splitlines()
+    try:
+        lines = list(lines)[-max_lines:]
+    except TypeError:
+        return []
+    frames = {}       # source -> (file, lineno) of the last non-frozen frame
+    in_traceback = {}  # source -> True while a traceback is open
+    out = []
+    for raw in lines:
+        if len(out) >= max_items:
+            break
+        line = clean(raw)
+        source, message = split_prefix(line)
+        body = message.strip()
+
+        if _TRACEBACK.search(body):
+            in_traceback[source] = True
+            frames.pop(source, None)
+            continue
+        frame = _FRAME.match(message)
+        if frame:
+            if not frame.group("file").startswith("<frozen"):
+                frames[source] = (frame.group("file"), int(frame.group("lineno")))
+            continue
+
+        syntax = _SYNTAX.search(body)
+        if syntax:
+            item = {"kind": "syntax_error", "line": line, "exception": syntax.group("exc"),
+                    "message": syntax.group("msg")}
+            where = frames.get(source)
+            if where is None:
+                found = _SYNTAX_WHERE.search(syntax.group("msg"))
+                if found:
+                    where = (found.group("file"), int(found.group("lineno")))
+            if where:
+                item["file"], item["lineno"] = where
+            out.append(item)
+            in_traceback.pop(source, None)
+            frames.pop(source, None)
+            continue
+
+        item = classify_message(body)
+        if item is not None:
+            item["line"] = line
+            if item["kind"] == "missing_module" and source in frames:
+                item["file"], item["lineno"] = frames[source]
+            out.append(item)
+            if in_traceback.get(source) and _EXCEPTION.match(body):
+                in_traceback.pop(source, None)
+                frames.pop(source, None)
+            continue
+
+        if in_traceback.get(source):
+            exc = _EXCEPTION.match(body)
+            if exc:
+                item = {"kind": "exception", "line": line, "exception": exc.group("exc"), "message": exc.group("msg")}
+                if source in frames:
+                    item["file"], item["lineno"] = frames[source]
+                out.append(item)
+                in_traceback.pop(source, None)
+                frames.pop(source, None)
+    return out
+
+
+def summarize(classifications):
+    """{kind: count} over classifications."""
+    counts = {}
+    for item in classifications:
+        counts[item["kind"]] = counts.get(item["kind"], 0) + 1
+    return counts
