@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, BeatSync operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""probe_firewall(...): the runbook's `ufw status | grep 8000`, as facts.
+
+Standard library only: this code runs on the managed host. Read-only: runs `ufw status
+verbose` and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.beatsync.ops.plugins.module_utils import _ufw
+from ansible_collections.beatsync.ops.plugins.module_utils._common import (
+    find_bin,
+    run_cmd,
+    validate_port,
+    validate_timeout,
+)
+
+DEFAULT_SSH_PORT = 22
+
+
+def ssh_from_environment(environ=None):
+    """(ssh_port, client_ip, source) from SSH_CONNECTION ('client_ip client_port server_ip server_port')."""
+    environ = os.environ if environ is None else environ
+    fields = (environ.get("SSH_CONNECTION") or "").split()
+    if len(fields) == 4:
+        try:
+            port = int(fields[3])
+        except ValueError:
+            port = None
+        if port is not None and 1 <= port <= 65535:
+            return port, fields[0][:64], "ssh_connection"
+    return DEFAULT_SSH_PORT, None, "default"
+
+
+def probe_firewall(port=8000, ssh_port=None, ufw_path=None, timeout=10, environ=None):
+    """UFW facts for the BeatSync port and the SSH port in use (docs/architecture.md `firewall`).
+
+    port_allowed_v4/v6: True when ufw lets TCP `port` in from Anywhere, False when it does not,
+    None when ufw is not installed or not active (it filters nothing). port_sources lists the
+    From of every rule allowing the port per family. ssh_allowed says the same for the SSH
+    port, accepting a rule for the connecting client's own address (SSH_CONNECTION).
+    """
+    port = validate_port(port)
+    seconds = validate_timeout(timeout)
+    client_ip = None
+    if ssh_port is None:
+        ssh_port, client_ip, ssh_source = ssh_from_environment(environ)
+    else:
+        ssh_port = validate_port(ssh_port, "ssh_port")
+        ssh_source = "given"
+        client_ip = ssh_from_environment(environ)[1]
+    facts = {
+        "installed": False, "active": None, "default_incoming": None, "port": port,
+        "port_allowed_v4": None, "port_allowed_v6": None, "port_sources": {"v4": [], "v6": []},
+        "ssh_port": ssh_port, "ssh_port_source": ssh_source, "ssh_client": client_ip, "ssh_allowed": None,
+        "rules": [], "ufw": None, "error": None,
+    }
+    ufw = find_bin("ufw", ufw_path)
+    if not ufw:
+        facts["error"] = "ufw not found%s: UFW is not installed on this host" % (" at %s" % ufw_path if ufw_path else "")
+        return facts
+    facts["installed"] = True
+    facts["ufw"] = ufw
+    cmd = run_cmd([ufw, "status", "verbose"], timeout=seconds, max_bytes=_ufw.MAX_STATUS_CHARS)
+    if cmd["rc"] != 0:
+        message = (cmd["stderr"] or cmd["stdout"] or "").strip()
+        if "need to be root" in message.lower():
+            facts["error"] = "ufw status needs root: run the probe with become (%s)" % message[:200]
+        else:
+            facts["error"] = cmd["error"] or "ufw status verbose exited %s: %s" % (cmd["rc"], message[:500])
+        return facts
+    parsed = _ufw.parse_status(cmd["stdout"])
+    if not parsed["status_seen"]:
+        facts["error"] = "could not parse `ufw status verbose` output: %r" % cmd["stdout"][:200]
+        return facts
+    facts["active"] = parsed["active"]
+    facts["default_incoming"] = parsed["default_incoming"]
+    facts["rules"] = parsed["rules"]
+    facts["port_allowed_v4"], facts["port_sources"]["v4"] = _ufw.evaluate_port(parsed, port, v6=False)
+    facts["port_allowed_v6"], facts["port_sources"]["v6"] = _ufw.evaluate_port(parsed, port, v6=True)
+    ssh_v6 = client_ip is not None and ":" in client_ip and not client_ip.startswith("::ffff:")
+    if client_ip and client_ip.startswith("::ffff:"):
+        client_ip = client_ip[len("::ffff:"):]
+    facts["ssh_allowed"] = _ufw.evaluate_port(parsed, ssh_port, v6=ssh_v6, client_ip=client_ip)[0]
+    return facts
