@@ -398,4 +398,3 @@ def test_cmdline_matches_path_pattern():
     argv = ["/venv/bin/python3", "/venv/bin/uvicorn", "main:app"]
     assert probe_host.cmdline_matches(argv, "/venv/bin/uvicorn", "main:app")
     assert not probe_host.cmdline_matches(argv, "/other/bin/uvicorn", "main:app")
-
