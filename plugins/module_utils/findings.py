@@ -353,10 +353,11 @@ def rule_external(facts, ctx):
         return None
     health = _get(external, "health")
     docs = _get(external, "docs")
-    if health.get("healthy") and docs.get("docs_ok", True):
+    # Only what fails outside but works inside is an outside problem.
+    health_worse = _health_ok(facts) and not health.get("healthy")
+    docs_worse = bool(_get(facts, "docs").get("docs_ok")) and docs and not docs.get("docs_ok")
+    if not (health_worse or docs_worse):
         return None
-    if not _health_ok(facts):
-        return None  # already down inside; outside cannot be judged on its own
     blocked = rule_firewall(facts, ctx) is not None
     return _finding(
         "external_unreachable", "error",

@@ -270,3 +270,16 @@ def test_every_code_has_a_rank_and_findings_are_sorted():
         assert finding["severity"] in engine.SEVERITIES
         assert set(finding) == {"code", "severity", "summary", "evidence", "runbook_step", "remedy", "explains"}
         copy.deepcopy(finding)
+
+
+def test_docs_failing_inside_and_outside_is_not_an_outside_problem():
+    facts = healthy_facts()
+    facts["docs"].update(docs_ok=False, problem="docs_unavailable")
+    facts["external"] = {"health": {"url": "http://h:8000/api/health", "healthy": True}, "docs": {"docs_ok": False}}
+    assert codes(run(facts)) == ["docs_unavailable"]
+
+
+def test_docs_failing_only_outside_is_external():
+    facts = healthy_facts()
+    facts["external"] = {"health": {"url": "http://h:8000/api/health", "healthy": True}, "docs": {"docs_ok": False}}
+    assert codes(run(facts)) == ["external_unreachable"]
