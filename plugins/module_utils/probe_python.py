@@ -303,7 +303,9 @@ def canonical_name(name):
 def _validate(python, app_dir, requirements_file, app_module, modules):
     for option, value in (("python", python), ("app_dir", app_dir), ("requirements_file", requirements_file),
                           ("app_module", app_module)):
-        if value is not None and (not isinstance(value, str) or not value.strip() or "\x00" in value):
+        if value is None or (value == "" and option in ("requirements_file", "app_module")):
+            continue  # None: default interpreter; "": skip that check
+        if not isinstance(value, str) or not value.strip() or "\x00" in value:
             raise ProbeInputError("%s must be a non-empty path string, got %r" % (option, value))
     if not app_dir or not os.path.isabs(app_dir):
         raise ProbeInputError("app_dir must be an absolute path, got %r" % (app_dir,))
