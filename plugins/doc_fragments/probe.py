@@ -19,7 +19,7 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 notes:
-  - This module only reads; it never changes the host, so it reports O(changed=false) and runs the same in check mode.
+  - This module only reads; it never changes the host, so it reports C(changed=false) and runs the same in check mode.
   - It needs only the Python standard library on the managed host.
 """
 
