@@ -211,7 +211,7 @@ def parse_specifier(text):
     clauses = []
     for part in text.split(","):
         match = _CLAUSE.match(part)
-        if not match:
+        if not match or (match.group("op") != "===" and not re.match(r"^v?\d", match.group("version"))):
             raise ValueError("cannot parse version clause %r" % part.strip())
         clauses.append((match.group("op"), match.group("version")))
     return clauses
