@@ -1,0 +1,98 @@
+"""Fixtures of the EDA tests: a fixture BeatSync app whose process can be swapped on one port.
+
+The test process owns the listening socket and hands it to each uvicorn (`--fd`), so
+between stopping one server and starting the next nothing refuses connections: they wait
+in the socket's backlog and the next server answers them. That is how the runbook's
+incident looks from outside (the port never closes, /docs turns 503), without the
+"connection refused" gap a stop-then-bind would put in between.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from conftest import FIXTURE_APP  # tests/conftest.py (tests/ is on sys.path)
+
+
+class SwappableApp:
+    """The fixture app on a loopback port the test owns; swap(faults) replaces the process."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)
+        self.sock.set_inheritable(True)
+        self.port = self.sock.getsockname()[1]
+        self.base_url = "http://127.0.0.1:%d" % self.port
+        self.proc = None
+        self.faults = None
+
+    def start(self, faults=""):
+        env = dict(os.environ)
+        env.update({"BEATSYNC_FAULT": faults, "BEATSYNC_FAULT_FILE": "/nonexistent/beatsync-faults",
+                    "BEATSYNC_ONESHOT_FAULT_FILE": "/nonexistent/beatsync-oneshot"})
+        fd = self.sock.fileno()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "main:app", "--fd", str(fd), "--log-level", "warning"],
+            cwd=str(FIXTURE_APP), env=env, pass_fds=(fd,),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.faults = faults
+        return self
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+
+    def swap(self, faults):
+        """Stop the running server and start one with `faults` on the same socket."""
+        self.stop()
+        return self.start(faults)
+
+    def wait_ready(self, timeout=20):
+        """Until /api/health answers at all (any status): the process is serving."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError("fixture app exited with %s" % self.proc.returncode)
+            try:
+                with urllib.request.urlopen(self.base_url + "/api/health", timeout=2):
+                    return
+            except urllib.error.HTTPError:
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("fixture app on %s did not answer within %ss" % (self.base_url, timeout))
+
+    def close(self):
+        self.stop()
+        self.sock.close()
+
+
+@pytest.fixture
+def swappable_app():
+    """Factory: swappable_app(faults="") -> a started SwappableApp (closed at teardown)."""
+    apps = []
+
+    def _make(faults=""):
+        app = SwappableApp().start(faults)
+        apps.append(app)
+        app.wait_ready()
+        return app
+
+    yield _make
+    for app in apps:
+        app.close()
