@@ -1,0 +1,323 @@
+"""Real systemd hosts in podman containers for the beatsync.ops tests.
+
+The image comes from scripts/build-image.sh (localhost/beatsync-systemd:latest); podman runs
+with the project's containers.conf (tests/containers/containers.conf, via CONTAINERS_CONF).
+Deploying the fixture app, resetting a host and every broken state are implemented ONCE, in
+molecule/shared/scripts/beatsync-bed.sh, which this module copies into the host and runs
+(Molecule's molecule/shared/tasks/*.yml run the same script).
+
+    from systemd_hosts import SystemdHost, deploy_fixture, break_host, reset_host
+
+    with SystemdHost() as host:          # boots systemd as PID 1, waits for it
+        deploy_fixture(host)             # runbook layout + canonical unit, enabled, started
+        break_host(host, "docs_503")     # /docs 503 while /api/health is healthy
+        host.http_status("/docs")        # 503, from this machine to the container's address
+        reset_host(host)                 # healthy again
+
+pytest fixtures (import them into a conftest or a test module):
+``systemd_image`` (session; skips when podman or the image is missing, builds it first when
+BEATSYNC_BUILD_IMAGE=1), ``systemd_host_factory`` (function scope; hosts removed at teardown),
+``beatsync_host`` (module scope: one booted + deployed host shared by a module) and
+``healthy_beatsync_host`` (function scope: ``beatsync_host`` reset to healthy first).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CONTAINERS_CONF = REPO / "tests" / "containers" / "containers.conf"
+BUILD_IMAGE = REPO / "scripts" / "build-image.sh"
+SHARED = REPO / "molecule" / "shared"
+BED_SCRIPT = SHARED / "scripts" / "beatsync-bed.sh"
+CANONICAL_UNIT = SHARED / "files" / "beatsync.service"
+FIXTURE_APP = REPO / "tests" / "fixtures" / "beatsync_app"
+IMAGE = os.environ.get("BEATSYNC_IMAGE", "localhost/beatsync-systemd:latest")
+
+# Inside the host.
+STAGE = "/usr/local/share/beatsync-fixture"
+BED = "/usr/local/sbin/beatsync-bed"
+APP_DIR = "/opt/beatsync/web_service/backend"
+UNIT_PATH = "/etc/systemd/system/beatsync.service"
+SERVICE = "beatsync.service"
+PORT = 8000
+
+#: Every broken state `break_host` (and molecule/shared/tasks/break_<state>.yml) knows.
+BROKEN_STATES = (
+    "service_stopped",
+    "unit_failed",
+    "unit_missing",
+    "unit_drifted",
+    "crash_loop_missing_dependency",
+    "syntax_error",
+    "stale_copy",
+    "foreign_listener",
+    "docs_503",
+    "docs_hang",
+    "openapi_500",
+    "ufw_blocking",
+)
+
+#: break_host keyword options -> the script's environment variables.
+BREAK_OPTIONS = {
+    "drift": "BEATSYNC_DRIFT",              # unit_drifted: workdir | execstart
+    "missing": "BEATSYNC_MISSING",          # crash_loop_missing_dependency: fastapi | uvicorn
+    "fault_mode": "BEATSYNC_FAULT_MODE",    # docs_503/docs_hang/openapi_500: oneshot | persistent
+    "stale_fault": "BEATSYNC_STALE_FAULT",  # stale_copy: fixture faults of the stray copy
+}
+
+
+class PodmanError(RuntimeError):
+    pass
+
+
+def podman_env():
+    env = dict(os.environ)
+    env.setdefault("CONTAINERS_CONF", str(CONTAINERS_CONF))
+    return env
+
+
+def podman(*args, check=True, timeout=120, input=None):
+    """Run `podman ARGS...` with the project's containers.conf -> CompletedProcess (text)."""
+    exe = shutil.which("podman")
+    if exe is None:
+        raise PodmanError("podman is not installed (scripts/build-image.sh installs it)")
+    proc = subprocess.run([exe, *map(str, args)], env=podman_env(), capture_output=True, text=True,
+                          timeout=timeout, input=input, check=False)
+    if check and proc.returncode != 0:
+        raise PodmanError("podman %s failed (rc=%s)\nstdout:\n%s\nstderr:\n%s"
+                          % (" ".join(map(str, args)), proc.returncode, proc.stdout[-3000:],
+                             proc.stderr[-3000:]))
+    return proc
+
+
+def unavailable_reason(image=IMAGE):
+    """None when hosts can be booted here, else why not (for pytest.skip)."""
+    if shutil.which("podman") is None:
+        return "podman is not installed (run scripts/build-image.sh as root)"
+    if os.geteuid() != 0:
+        return "the systemd test bed needs root (podman storage under /var/lib/containers)"
+    try:
+        proc = podman("image", "exists", image, check=False, timeout=60)
+    except (subprocess.TimeoutExpired, OSError) as exc:
+        return "podman does not answer: %s" % exc
+    if proc.returncode != 0:
+        return "image %s is missing: run scripts/build-image.sh (or set BEATSYNC_BUILD_IMAGE=1)" % image
+    return None
+
+
+def build_image(timeout=1800):
+    """Run scripts/build-image.sh (a no-op when the recipe's image exists)."""
+    proc = subprocess.run([str(BUILD_IMAGE)], env=podman_env(), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    if proc.returncode != 0:
+        raise PodmanError("build-image.sh failed (rc=%s):\n%s" % (proc.returncode, proc.stderr[-4000:]))
+    return proc.stdout.strip()
+
+
+class SystemdHost:
+    """One container running systemd as PID 1 from the test-bed image.
+
+    Removed by remove() or on leaving a `with` block. Names start with `beatsync-bed-` and
+    carry the label org.beatsync.bed=1, so stray ones are easy to find.
+    """
+
+    def __init__(self, image=IMAGE, name=None, boot_timeout=60.0, extra_args=()):
+        self.image = image
+        self.name = name or "beatsync-bed-%s" % uuid.uuid4().hex[:10]
+        self._ip = None
+        podman("run", "--detach", "--name", self.name, "--hostname", self.name,
+               "--systemd=always", "--cap-add", "NET_ADMIN", "--label", "org.beatsync.bed=1",
+               *extra_args, image, "/lib/systemd/systemd")
+        try:
+            self.wait_booted(boot_timeout)
+        except Exception:
+            self.remove()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+    def __repr__(self):
+        return "SystemdHost(%s)" % self.name
+
+    def wait_booted(self, timeout=60.0):
+        """Wait until `systemctl is-system-running` says running or degraded (bounded)."""
+        deadline = time.monotonic() + timeout
+        state = ""
+        while time.monotonic() < deadline:
+            state = self.exec("systemctl is-system-running", check=False, timeout=15).stdout.strip()
+            if state in ("running", "degraded"):
+                return state
+            time.sleep(0.2)
+        raise PodmanError("%s: systemd not up within %ss (last state %r)" % (self.name, timeout, state))
+
+    def exec(self, cmd, check=True, timeout=120, env=None, input=None):
+        """Run cmd in the host as root: a string goes through `bash -c`, a list is argv."""
+        argv = ["exec"]
+        if input is not None:
+            argv.append("-i")
+        for key, value in (env or {}).items():
+            argv += ["--env", "%s=%s" % (key, value)]
+        argv.append(self.name)
+        argv += ["bash", "-c", cmd] if isinstance(cmd, str) else list(cmd)
+        return podman(*argv, check=check, timeout=timeout, input=input)
+
+    @property
+    def ip(self):
+        """The container's address on podman's bridge (reachable from this machine)."""
+        if self._ip is None:
+            self._ip = podman("inspect", "--format", "{{.NetworkSettings.IPAddress}}",
+                              self.name).stdout.strip()
+            if not self._ip:
+                raise PodmanError("%s has no IP address" % self.name)
+        return self._ip
+
+    def copy_in(self, src, dest, mode=None):
+        """Copy a file from this machine to dest (a full path) inside the host."""
+        self.exec(["mkdir", "-p", os.path.dirname(dest)])
+        podman("cp", str(src), "%s:%s" % (self.name, dest))
+        if mode is not None:
+            self.exec(["chmod", "%o" % mode, dest])
+
+    def url(self, path="/", port=PORT):
+        return "http://%s:%d%s" % (self.ip, port, path)
+
+    def http_get(self, path, port=PORT, timeout=5.0):
+        """GET from THIS machine to the host's address -> (status, body); status None when no
+        answer (refused, filtered, timed out)."""
+        try:
+            with urllib.request.urlopen(self.url(path, port), timeout=timeout) as resp:
+                return resp.status, resp.read(65536).decode("utf-8", "replace")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read(65536).decode("utf-8", "replace")
+        except (urllib.error.URLError, OSError):
+            return None, ""
+
+    def http_status(self, path, port=PORT, timeout=5.0):
+        return self.http_get(path, port=port, timeout=timeout)[0]
+
+    def http_status_inside(self, path, port=PORT, timeout=5):
+        """Status code of a GET made inside the host to 127.0.0.1 ("000": no answer)."""
+        return self.exec("curl -s -o /dev/null -m %d -w '%%{http_code}' http://127.0.0.1:%d%s"
+                         % (timeout, port, path), check=False, timeout=timeout + 30).stdout.strip()
+
+    def unit_property(self, name, service=SERVICE):
+        return self.exec(["systemctl", "show", "-p", name, "--value", service], check=False).stdout.strip()
+
+    def journal(self, service=SERVICE, lines=100):
+        return self.exec(["journalctl", "-u", service, "-n", str(lines), "--no-pager", "-o", "cat"],
+                         check=False).stdout
+
+    def remove(self):
+        podman("rm", "--force", "--time", "0", self.name, check=False, timeout=120)
+
+
+def stage(host):
+    """Copy the bed script, the fixture app and the canonical unit into the host."""
+    host.copy_in(BED_SCRIPT, BED, mode=0o755)
+    host.copy_in(FIXTURE_APP / "main.py", STAGE + "/main.py")
+    host.copy_in(FIXTURE_APP / "requirements.txt", STAGE + "/requirements.txt")
+    host.copy_in(CANONICAL_UNIT, STAGE + "/beatsync.service")
+
+
+def bed(host, *args, env=None, timeout=180):
+    """Run beatsync-bed ARGS in the host (staging first if needed); raises with its output."""
+    if host.exec(["test", "-x", BED], check=False).returncode != 0:
+        stage(host)
+    proc = host.exec([BED, *args], check=False, env=env, timeout=timeout)
+    if proc.returncode != 0:
+        raise PodmanError("beatsync-bed %s failed in %s (rc=%s)\n%s\n%s"
+                          % (" ".join(args), host.name, proc.returncode, proc.stdout[-3000:],
+                             proc.stderr[-3000:]))
+    return proc.stdout
+
+
+def deploy_fixture(host):
+    """The runbook's setup: /opt/beatsync/web_service/backend/{main.py,requirements.txt}, the
+    canonical /etc/systemd/system/beatsync.service, enabled and started, /api/health healthy.
+    Returns True when something changed."""
+    stage(host)
+    return "changed=1" in bed(host, "deploy")
+
+
+def reset_host(host):
+    """Undo every broken state (strays killed, faults cleared, ufw reset, deps back, canonical
+    unit and main.py restored) and leave BeatSync healthy."""
+    bed(host, "reset")
+
+
+def break_host(host, state, **options):
+    """Put the host into a broken state (one of BROKEN_STATES) and wait until it shows.
+
+    options: drift="workdir"|"execstart", missing="fastapi"|"uvicorn",
+    fault_mode="oneshot"|"persistent", stale_fault="docs_503" (see BREAK_OPTIONS).
+    """
+    if state not in BROKEN_STATES:
+        raise ValueError("unknown broken state %r (one of %s)" % (state, ", ".join(BROKEN_STATES)))
+    unknown = set(options) - set(BREAK_OPTIONS)
+    if unknown:
+        raise ValueError("unknown option(s) %s" % ", ".join(sorted(unknown)))
+    env = {BREAK_OPTIONS[key]: str(value) for key, value in options.items()}
+    bed(host, "break", state, env=env)
+
+
+# ---- pytest fixtures -------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def systemd_image():
+    """The test-bed image name; skips when podman or the image is unavailable (builds it first
+    when BEATSYNC_BUILD_IMAGE=1)."""
+    if os.environ.get("BEATSYNC_BUILD_IMAGE") == "1" and shutil.which("podman") and os.geteuid() == 0:
+        build_image()
+    reason = unavailable_reason(IMAGE)
+    if reason:
+        pytest.skip(reason)
+    return IMAGE
+
+
+@pytest.fixture
+def systemd_host_factory(systemd_image):
+    """Factory: systemd_host_factory(deploy=False, **SystemdHost kwargs) -> SystemdHost."""
+    hosts = []
+
+    def _make(deploy=False, **kwargs):
+        host = SystemdHost(image=systemd_image, **kwargs)
+        hosts.append(host)
+        if deploy:
+            deploy_fixture(host)
+        return host
+
+    yield _make
+    for host in hosts:
+        host.remove()
+
+
+@pytest.fixture(scope="module")
+def beatsync_host(systemd_image):
+    """One booted host per test module with the fixture app deployed (removed afterwards)."""
+    host = SystemdHost(image=systemd_image)
+    try:
+        deploy_fixture(host)
+        yield host
+    finally:
+        host.remove()
+
+
+@pytest.fixture
+def healthy_beatsync_host(beatsync_host):
+    """beatsync_host, reset to healthy before the test."""
+    reset_host(beatsync_host)
+    return beatsync_host
