@@ -126,7 +126,7 @@ def test_failing_at_start_threshold_and_several_hosts(start_server):
         try:
             started = time.monotonic()
             events = {}
-            for _ in range(2):
+            for dummy in range(2):
                 event, _waited = await watch.next_event(10)
                 events[event["host"]] = event
             elapsed = time.monotonic() - started

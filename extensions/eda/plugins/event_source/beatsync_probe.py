@@ -115,10 +115,38 @@ EXAMPLES = r"""
 import asyncio
 import concurrent.futures
 import functools
+import os
+import sys
 import time
 from urllib.parse import urlsplit
 
-from ansible_collections.beatsync.ops.plugins.module_utils.probe_http import probe_docs, probe_health
+
+def _collection_roots():
+    """Directories that may hold ansible_collections/beatsync/ops, best first.
+
+    ansible-rulebook runs an event source with runpy.run_path, without putting the
+    collections path on sys.path; this file's own location (.../ansible_collections/beatsync/
+    ops/extensions/eda/plugins/event_source/) names the root it was found in.
+    """
+    roots = []
+    here = os.path.abspath(globals().get("__file__") or ".")
+    parts = here.split(os.sep)
+    if "ansible_collections" in parts:
+        index = len(parts) - 1 - parts[::-1].index("ansible_collections")
+        roots.append(os.sep.join(parts[:index]) or os.sep)
+    for name in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"):
+        roots.extend(item for item in os.environ.get(name, "").split(os.pathsep) if item)
+    roots.extend([os.path.expanduser("~/.ansible/collections"), "/usr/share/ansible/collections"])
+    return roots
+
+
+try:
+    from ansible_collections.beatsync.ops.plugins.module_utils.probe_http import probe_docs, probe_health
+except ImportError:
+    for _root in _collection_roots():
+        if os.path.isdir(os.path.join(_root, "ansible_collections", "beatsync", "ops")) and _root not in sys.path:
+            sys.path.append(_root)
+    from ansible_collections.beatsync.ops.plugins.module_utils.probe_http import probe_docs, probe_health
 
 SOURCE = "beatsync.ops.beatsync_probe"
 MAX_WORKERS = 32
@@ -345,7 +373,6 @@ async def main(queue, args):
 if __name__ == "__main__":
     # Run by hand: python beatsync_probe.py HOST[:PORT] ... (prints events as they come)
     import json
-    import sys
 
     class _PrintQueue:
         async def put(self, event):
