@@ -262,6 +262,9 @@ def http_get(url, timeout, max_bytes=65536, headers=None, validate_certs=True, n
         state["phase"] = "response"
         conn.sock.settimeout(deadline.remaining())
         response = conn.getresponse()
+        if deadline.expired:
+            # The watchdog cut the headers short; what http.client parsed is not the answer.
+            raise socket.timeout("deadline passed")
         result.update({
             "reachable": True, "status": response.status, "reason": str(response.reason or "")[:200],
             "headers": _collect_headers(response.msg),
