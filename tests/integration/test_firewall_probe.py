@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, BeatSync operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""beatsync.ops.firewall_probe for real: on this machine (UFW is not installed: installed
+false; this test never installs or enables UFW here) and, when podman and the test-bed image
+exist, in a systemd container with its own network namespace where UFW is enabled and blocks
+or allows 8000 (skips cleanly otherwise)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ansible_env
+from systemd_hosts import beatsync_host, break_host, reset_host, systemd_image  # noqa: F401 (fixtures)
+from test_unit_probe import run_in_host
+
+from ansible_collections.beatsync.ops.plugins.module_utils.probe_firewall import probe_firewall
+
+UFW_HERE = any(shutil.which("ufw", path=path) for path in ("/usr/sbin:/sbin:/usr/local/sbin", None))
+
+
+@pytest.mark.skipif(UFW_HERE, reason="ufw is installed on this machine")
+def test_not_installed_here_function():
+    facts = probe_firewall(port=8000, environ={"SSH_CONNECTION": "192.0.2.1 5000 192.0.2.2 2200"})
+    assert facts["installed"] is False and facts["active"] is None and facts["port_allowed_v4"] is None
+    assert facts["ssh_port"] == 2200 and "not installed" in facts["error"]
+
+
+@pytest.mark.skipif(UFW_HERE, reason="ufw is installed on this machine")
+@pytest.mark.parametrize("check", [False, True])
+def test_not_installed_here_module(run_module, check):
+    result = run_module("firewall_probe", {"port": 8000, "ssh_port": 2222}, check=check)
+    assert result["changed"] is False and not result.get("failed")
+    assert result["installed"] is False and result["ssh_port"] == 2222 and result["ssh_port_source"] == "given"
+
+
+def test_module_bad_port(run_module):
+    result = run_module("firewall_probe", {"port": 70000})
+    assert result["failed"] is True and "port" in result["msg"]
+
+
+def test_ansible_doc_renders():
+    doc = str(Path(sys.executable).parent / "ansible-doc")
+    data = json.loads(subprocess.run([doc, "--json", "beatsync.ops.firewall_probe"], env=ansible_env(), capture_output=True,
+                                     text=True, timeout=120, check=True).stdout)["beatsync.ops.firewall_probe"]
+    assert data["doc"]["version_added"] == "0.1.0" and data["doc"]["options"]["port"]["default"] == 8000
+    assert {"installed", "active", "port_allowed_v4", "port_allowed_v6", "ssh_allowed", "rules"} <= set(data["return"])
+
+
+@pytest.mark.containers
+def test_container_ufw_inactive_then_blocking(beatsync_host):
+    reset_host(beatsync_host)
+    result = run_in_host(beatsync_host, "firewall_probe", {"port": 8000, "ssh_port": 22}, check=True)
+    assert result["installed"] is True and result["active"] is False and result["port_allowed_v4"] is None
+    break_host(beatsync_host, "ufw_blocking")
+    try:
+        result = run_in_host(beatsync_host, "firewall_probe", {"port": 8000, "ssh_port": 22})
+        assert result["active"] is True and result["default_incoming"] in ("deny", "reject")
+        assert result["port_allowed_v4"] is False
+        beatsync_host.exec("ufw allow 8000/tcp >/dev/null")
+        result = run_in_host(beatsync_host, "firewall_probe", {"port": 8000, "ssh_port": 22})
+        assert result["port_allowed_v4"] is True and result["port_allowed_v6"] is True
+    finally:
+        reset_host(beatsync_host)
