@@ -53,7 +53,10 @@ def parse_url(url, name="url"):
     url = url.strip()
     if any(ord(char) < 33 or ord(char) == 127 for char in url):
         raise ProbeInputError("%s must not contain spaces or control characters, got %r" % (name, url))
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise ProbeInputError("%s is not a valid URL (%s), got %r" % (name, exc, url))
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not url.lower().startswith(scheme + "://"):
         raise ProbeInputError("%s must start with http:// or https://, got %r" % (name, url))

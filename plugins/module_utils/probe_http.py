@@ -39,7 +39,8 @@ MAX_ASSET_URL = 2048
 DOCS_PROBLEMS = (None, "docs_unavailable", "docs_timeout", "docs_disabled", "openapi_broken", "unreachable", "not_swagger_ui")
 
 # The OpenAPI URL inside the SwaggerUIBundle({...}) call: FastAPI writes `url: '/openapi.json'`,
-# other generators write `"url": "..."`; `urls: [...]` (several specs) is not matched.
+# other generators write `"url": "..."`; with `urls: [{url: ...}, ...]` (several specs) the first is taken,
+# as Swagger UI shows it first.
 _SWAGGER_CALL = re.compile(r"SwaggerUIBundle\s*\(\s*\{")
 _SWAGGER_URL = re.compile(r"""(?:^|[\s,{])["']?url["']?\s*:\s*(["'])([^"'\n]{1,2048})\1""")
 
@@ -197,6 +198,14 @@ class _AssetParser(HTMLParser):
             self._in_title = False
 
 
+def _join(page_url, reference):
+    """reference made absolute against page_url (bounded), or None when it is not a valid URL."""
+    try:
+        return urljoin(page_url, reference.strip())[:MAX_ASSET_URL]
+    except ValueError:
+        return None
+
+
 def parse_swagger_page(html, page_url):
     """Read a /docs page: is it Swagger UI, which assets it loads, which OpenAPI URL it names.
 
@@ -216,8 +225,8 @@ def parse_swagger_page(html, page_url):
         pass  # HTMLParser is lenient; keep whatever it collected before giving up.
     assets = []
     for raw in parser.assets:
-        absolute = urljoin(page_url, raw.strip())[:MAX_ASSET_URL]
-        if absolute not in assets:
+        absolute = _join(page_url, raw)
+        if absolute and absolute not in assets:
             assets.append(absolute)
         if len(assets) >= MAX_ASSETS:
             break
@@ -226,7 +235,7 @@ def parse_swagger_page(html, page_url):
     if call:
         match = _SWAGGER_URL.search(html, call.end() - 1)
         if match:
-            openapi_url = urljoin(page_url, match.group(2).strip())
+            openapi_url = _join(page_url, match.group(2))
     has_bundle_js = any("swagger-ui-bundle" in asset.lower() for asset in assets)
     is_swagger_ui = bool(call) and (parser.swagger_div or has_bundle_js)
     return {"is_swagger_ui": is_swagger_ui, "asset_urls": assets, "openapi_url": openapi_url}
