@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 venv="${BEATSYNC_VENV:-$top/.venv}"
 
 need_debs=()
-for pkg in podman runc mmdebstrap uidmap iptables git; do
+for pkg in podman runc mmdebstrap uidmap iptables git shellcheck; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_debs+=("$pkg")
 done
 if [ "${#need_debs[@]}" -gt 0 ]; then

@@ -5,7 +5,7 @@
 # Exits non-zero on any failure; prints pytest's "N passed, N failed" summary.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 export PATH="$top/.venv/bin:$PATH"
 status=0
 step() {

@@ -10,8 +10,8 @@ module: diagnose
 short_description: Run every BeatSync probe in one go and name the root cause
 version_added: 0.1.0
 description:
-  - Runs all probes of the runbook's diagnosis in one module execution (one round trip per host):
-    unit (C(systemctl show) and drift against the canonical unit), journal, port owner, uvicorn
+  - Runs all probes of the runbook's diagnosis in one module execution (one round trip per host)
+    covering the unit (C(systemctl show) and drift against the canonical unit), journal, port owner, uvicorn
     processes, C(/api/health), C(/docs) and the OpenAPI document, Python dependencies and syntax,
     and UFW.
   - Turns the facts into O(findings), root cause first, each with evidence, the runbook step it

@@ -106,9 +106,9 @@ def test_stale_copy_explains_crash_loop_and_health_once():
 
 def test_foreign_listener_is_refused_with_pid_name_cmdline():
     facts = down(healthy_facts())
-    facts["port"].update(listening=True, listeners=[{"family": "ipv4", "address": "0.0.0.0", "port": 8000, "pid": 77,
-                                                      "name": "python3", "cmdline": ["python3", "-m", "http.server", "8000"],
-                                                      "user": "nobody", "cwd": "/srv", "unit": None}])
+    foreign = {"family": "ipv4", "address": "0.0.0.0", "port": 8000, "pid": 77, "name": "python3",
+               "cmdline": ["python3", "-m", "http.server", "8000"], "user": "nobody", "cwd": "/srv", "unit": None}
+    facts["port"].update(listening=True, listeners=[foreign])
     result = run(facts)
     assert result["root_cause"] == "port_conflict_foreign"
     remedy = result["findings"][0]["remedy"]
