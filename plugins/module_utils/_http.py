@@ -289,7 +289,7 @@ def http_get(url, timeout, max_bytes=65536, headers=None, validate_certs=True, n
     body = b"".join(chunks)
     result["body"], result["truncated"] = body[:max_bytes], len(body) > max_bytes
     if result["error"] is None and result["status"] is not None and result["status"] >= 400:
-        result["error"] = "HTTP %d %s" % (result["status"], result["reason"] or "")
+        result["error"] = "HTTP %s %s" % (result["status"], result["reason"] or "")
         result["error"] = result["error"].strip()
         result["error_class"] = "http_error"
     result["elapsed"] = elapsed_since(deadline.started)
