@@ -417,9 +417,9 @@ def probe_deps(python=None, app_dir=DEFAULT_APP_DIR, requirements_file="requirem
         if not entry.get("ok"):
             missing_name = entry.get("missing_name")
             if missing_name:
-                missing.append(missing_name.split(".")[0])
+                missing.append(missing_name.split(".", 1)[0])
             elif entry.get("error", "").startswith(("ModuleNotFoundError", "ImportError")):
-                missing.append(name.split(".")[0])
+                missing.append(name.split(".", 1)[0])
     unsatisfied = []
     for req in requirements:
         dist = (report.get("dists") or {}).get(req["name"]) or {}

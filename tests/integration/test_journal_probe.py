@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ansible_env
-from systemd_hosts import beatsync_host, break_host, reset_host, systemd_image  # noqa: F401 (fixtures)
+from systemd_hosts import break_host, reset_host
+from systemd_hosts import beatsync_host, systemd_image  # pylint: disable=unused-import  # noqa: F401 (pytest fixtures)
 from test_unit_probe import run_in_host
 
 from ansible_collections.beatsync.ops.plugins.module_utils.probe_systemd import probe_journal

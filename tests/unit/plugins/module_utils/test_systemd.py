@@ -233,9 +233,9 @@ def test_no_systemd_markers_on_real_host_output():
 def test_split_journal_real_and_garbage():
     lines, meta = _systemd.split_journal((JOURNAL / "nosuchunit.txt").read_text())
     assert lines == [] and meta == ["-- No entries --"]
-    lines, _ = _systemd.split_journal((JOURNAL / "beatsync.txt").read_text(), max_lines=5)
+    lines = _systemd.split_journal((JOURNAL / "beatsync.txt").read_text(), max_lines=5)[0]
     assert len(lines) == 5
-    lines, _ = _systemd.split_journal("a\x00b\x1b[31m\n" + "y" * 100000 + "\n")
+    lines = _systemd.split_journal("a\x00b\x1b[31m\n" + "y" * 100000 + "\n")[0]
     assert lines[0] == "a?b?[31m" and len(lines[1]) < 2100
 
 
