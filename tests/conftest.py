@@ -101,7 +101,7 @@ def start_server():
         })
         if kind == "beatsync":
             argv = [sys.executable, "-m", "uvicorn", "main:app", "--host", host, "--port", str(port),
-                    "--log-level", "warning"]
+                    "--log-level", "warning", "--timeout-graceful-shutdown", "1"]
             cwd = FIXTURE_APP
         elif kind == "http.server":
             argv = [sys.executable, "-m", "http.server", str(port), "--bind", host]
