@@ -61,13 +61,13 @@ def test_one_event_per_transition(swappable_app, start_server):
 
     async def scenario():
         watch = Watch({"hosts": [{"name": "web1", "address": "127.0.0.1", "port": port}],
-                       "interval": 0.3, "timeout": 5})
+                       "interval": 0.3, "timeout": 10})
         try:
             await watch.quiet_for(1.5)  # healthy at start: nothing
 
             # the runbook's incident: the port stays open, health fine, /docs 503
             await asyncio.to_thread(app.swap, "docs_503")
-            event, waited = await watch.next_event(15)
+            event, waited = await watch.next_event(30)
             assert event["host"] == "web1"
             assert event["state"] == "failing" and event["previous_state"] == "healthy"
             assert event["check"] == "docs"
@@ -86,7 +86,7 @@ def test_one_event_per_transition(swappable_app, start_server):
             await watch.quiet_for(1.2)
 
             await asyncio.to_thread(app.swap, "")
-            event, waited = await watch.next_event(15)
+            event, waited = await watch.next_event(30)
             assert event["state"] == "healthy" and event["previous_state"] == "failing"
             assert event["check"] is None and event["problem"] is None
             assert event["consecutive_failures"] == 0
@@ -95,7 +95,7 @@ def test_one_event_per_transition(swappable_app, start_server):
 
             # the service is gone and the port closed: the health check fails, refused
             await asyncio.to_thread(app.close)
-            event, waited = await watch.next_event(15)
+            event, waited = await watch.next_event(30)
             assert event["state"] == "failing" and event["check"] == "health"
             assert event["status"] is None
             assert event["problem"] == "health_refused"
@@ -104,7 +104,7 @@ def test_one_event_per_transition(swappable_app, start_server):
 
             # back on the same port (a plain bind this time)
             await asyncio.to_thread(start_server, port=port)
-            event, waited = await watch.next_event(15)
+            event, waited = await watch.next_event(30)
             assert event["state"] == "healthy" and event["previous_state"] == "failing"
             await watch.quiet_for(1.0)
         finally:
