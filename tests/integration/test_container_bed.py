@@ -22,17 +22,21 @@ RUNBOOK = Path(os.environ.get("BEATSYNC_RUNBOOK",
 
 def listener_on(host, port=8000):
     """(pid, cmdline, cgroup) of the process listening on port inside the host, or None."""
-    out = host.exec("ss -Hltnp 'sport = :%d' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2" % port,
-                    check=False).stdout.strip()
-    if not out:
+    out = host.exec("pid=$(ss -Hltnp 'sport = :%d' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2);"
+                    " [ -n \"$pid\" ] || exit 0; echo $pid; tr '\\0' ' ' < /proc/$pid/cmdline; echo;"
+                    " cat /proc/$pid/cgroup" % port, check=False).stdout
+    if not out.strip():
         return None
-    cmdline = host.exec("tr '\\0' ' ' < /proc/%s/cmdline" % out, check=False).stdout.strip()
-    cgroup = host.exec("cat /proc/%s/cgroup" % out, check=False).stdout
-    return int(out), cmdline, cgroup
+    pid, cmdline, cgroup = (out.split("\n", 2) + ["", ""])[:3]
+    return int(pid), cmdline.strip(), cgroup
 
 
 def unit_state(host):
-    return host.unit_property("ActiveState"), host.unit_property("SubState"), host.unit_property("Result")
+    """(ActiveState, SubState, Result) of beatsync.service, in one exec."""
+    out = host.exec(["systemctl", "show", "-p", "ActiveState", "-p", "SubState", "-p", "Result",
+                     "beatsync.service"], check=False).stdout
+    props = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return props.get("ActiveState"), props.get("SubState"), props.get("Result")
 
 
 def assert_healthy(host):
