@@ -10,6 +10,8 @@ need_debs=()
 for pkg in podman runc mmdebstrap uidmap iptables git shellcheck; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_debs+=("$pkg")
 done
+# ansible-rulebook (event-driven repair) runs on Java 17+.
+command -v java >/dev/null 2>&1 || need_debs+=(openjdk-17-jre-headless)
 if [ "${#need_debs[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "bootstrap: need Debian packages ${need_debs[*]}; run as root or install them" >&2
