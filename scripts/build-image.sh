@@ -72,7 +72,7 @@ fi
 # The Debian mirror: the one this machine's apt uses (deb822 .sources or one-line lists).
 apt_uris() {
   {
-    cat /etc/apt/sources.list 2>/dev/null | awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }'
+    awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }' /etc/apt/sources.list 2>/dev/null
     cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk 'tolower($1) == "uris:" { for (i = 2; i <= NF; i++) print $i }'
     cat /etc/apt/sources.list.d/*.list 2>/dev/null | awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }'
   } | sed 's:/*$::'
@@ -100,7 +100,7 @@ grep -hv '^\s*#' "$top/tests/fixtures/beatsync_app/requirements.txt" "$recipe/wh
   --only-binary=:all: --python-version 3.11 --implementation cp --abi cp311 --abi abi3 --abi none \
   --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 --platform any \
   -c "$top/requirements/constraints.txt" -r "$work/wheels.in" 2>&1 | { grep -v '^WARNING: Location' || true; } >&2
-log "wheelhouse: $(ls "$work/wheels" | wc -l) wheels ($(elapsed "$t1") s)"
+log "wheelhouse: $(find "$work/wheels" -name '*.whl' | wc -l) wheels ($(elapsed "$t1") s)"
 
 t1=$(date +%s.%N)
 packages=$(grep -v '^\s*#' "$recipe/packages.txt" | xargs | tr ' ' ',')

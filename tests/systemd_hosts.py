@@ -135,6 +135,7 @@ class SystemdHost:
         self.image = image
         self.name = name or "beatsync-bed-%s" % uuid.uuid4().hex[:10]
         self._ip = None
+        self.staged = False
         podman("run", "--detach", "--name", self.name, "--hostname", self.name,
                "--systemd=always", "--cap-add", "NET_ADMIN", "--label", "org.beatsync.bed=1",
                *extra_args, image, "/lib/systemd/systemd")
@@ -231,11 +232,12 @@ def stage(host):
     host.copy_in(FIXTURE_APP / "main.py", STAGE + "/main.py")
     host.copy_in(FIXTURE_APP / "requirements.txt", STAGE + "/requirements.txt")
     host.copy_in(CANONICAL_UNIT, STAGE + "/beatsync.service")
+    host.staged = True
 
 
 def bed(host, *args, env=None, timeout=180):
     """Run beatsync-bed ARGS in the host (staging first if needed); raises with its output."""
-    if host.exec(["test", "-x", BED], check=False).returncode != 0:
+    if not getattr(host, "staged", False):
         stage(host)
     proc = host.exec([BED, *args], check=False, env=env, timeout=timeout)
     if proc.returncode != 0:

@@ -29,8 +29,8 @@ PORT=8000
 FAULTS_PERSISTENT=/etc/beatsync-fixture/faults
 FAULTS_ONESHOT=/run/beatsync-fixture/faults
 PIDS=/run/beatsync-fixture
-STATES="service_stopped unit_failed unit_missing unit_drifted crash_loop_missing_dependency
-syntax_error stale_copy foreign_listener docs_503 docs_hang openapi_500 ufw_blocking"
+STATES=(service_stopped unit_failed unit_missing unit_drifted crash_loop_missing_dependency
+        syntax_error stale_copy foreign_listener docs_503 docs_hang openapi_500 ufw_blocking)
 
 say() { echo "beatsync-bed: $*"; }
 die() { echo "beatsync-bed: ERROR: $*" >&2; diagnostics >&2; exit 1; }
@@ -157,8 +157,8 @@ break_unit_failed() {
   # Start requests faster than the unit's start limit (5 in 10 s): systemd refuses the next
   # one and leaves the unit failed (Result=start-limit-hit), with nothing else wrong.
   systemctl reset-failed "$SERVICE" 2>/dev/null || true
-  local i
-  for i in 1 2 3 4 5 6 7 8; do
+  local _
+  for _ in 1 2 3 4 5 6 7 8; do
     systemctl restart "$SERVICE" 2>/dev/null || break
   done
   wait_for 15 "$SERVICE failed" test "$(active_state)" = failed
@@ -245,10 +245,10 @@ break_ufw_blocking() {
 case "${1:-}" in
   deploy) cmd_deploy ;;
   reset) cmd_reset ;;
-  states) echo $STATES | tr ' ' '\n' ;;
+  states) printf '%s\n' "${STATES[@]}" ;;
   break)
     state=${2:-}
-    echo " $STATES " | tr '\n' ' ' | grep -q " $state " || die "unknown state '$state' (one of: $(echo $STATES))"
+    [[ " ${STATES[*]} " == *" $state "* ]] || die "unknown state '$state' (one of: ${STATES[*]})"
     "break_$state"
     say "broke $state"
     ;;
