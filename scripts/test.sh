@@ -24,6 +24,8 @@ bash scripts/bootstrap.sh || { echo "bootstrap failed"; exit 1; }
 # Everything below is independent of each other's result: run all, report all.
 step "ansible-lint (production profile)" bash scripts/lint.sh
 step "ansible-test sanity" bash scripts/sanity.sh
+# The systemd test hosts' image (skipped when one from the same recipe exists).
+step "systemd test image" bash scripts/build-image.sh
 step "pytest" "$top/.venv/bin/pytest" -p no:cacheprovider -o junit_family=xunit2 \
   --junitxml="$top/build/pytest-junit.xml" "$@" tests
 exit "$status"
