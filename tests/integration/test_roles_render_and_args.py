@@ -185,7 +185,7 @@ def test_bad_values_fail_before_any_host_task(tmp_path, role, bad_vars, variable
     stats = data["stats"]["target"]
     assert stats["unreachable"] == 0, "the role reached for the host before rejecting %s" % bad_vars
     assert stats["failures"] == 1 and stats["changed"] == 0
-    messages = [str(r.get("msg", "")) for _, r in host_results(data, "target") if r.get("failed")]
+    messages = [str(r.get("msg", "")) for dummy, r in host_results(data, "target") if r.get("failed")]
     assert any(variable in m for m in messages), messages
 
 

@@ -43,7 +43,7 @@ class PlayResult:
                     yield task["task"]["name"], result
 
     def failure_messages(self):
-        return [str(result.get("msg", "")) for _, result in self.tasks() if result.get("failed")]
+        return [str(result.get("msg", "")) for dummy, result in self.tasks() if result.get("failed")]
 
     def changed_tasks(self):
         return [name for name, result in self.tasks() if result.get("changed")]
