@@ -14,7 +14,7 @@ description:
     covering the unit (C(systemctl show) and drift against the canonical unit), journal, port owner, uvicorn
     processes, C(/api/health), C(/docs) and the OpenAPI document, Python dependencies and syntax,
     and UFW.
-  - Turns the facts into O(findings), root cause first, each with evidence, the runbook step it
+  - Turns the facts into RV(findings), root cause first, each with evidence, the runbook step it
     corresponds to and a machine-readable remedy that C(playbooks/repair.yml) acts on.
   - Changes nothing on the host.
 author:

@@ -9,7 +9,6 @@ changes nothing; repair --check changes nothing (checksums before and after).
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import COLLECTIONS_PATH, REPO, ansible_env
+from conftest import REPO, ansible_env
 from systemd_hosts import beatsync_host, break_host, podman_env, reset_host, systemd_image  # noqa: F401  pylint: disable=unused-import
 
 PLAYBOOKS = REPO / "playbooks"
