@@ -26,7 +26,7 @@ def http_get(host, path, port=PORT, timeout=5):
     marker = "\n__STATUS__"
     out = host.run("curl -s -m %d -w '%s%%{http_code}' http://127.0.0.1:%d%s"
                    % (timeout, marker.replace("\n", "\\n"), port, path)).stdout
-    body, _, status = out.rpartition(marker)
+    body, _marker, status = out.rpartition(marker)
     return int(status or 0), body
 
 

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # beatsync-bed: puts a BeatSync test host (a systemd container of the beatsync.ops test bed)
 # into a known state. THE one implementation of the fixture deploy, the reset and every broken
 # state: Molecule tasks (molecule/shared/tasks/*.yml) and the pytest helper
