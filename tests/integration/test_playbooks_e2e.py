@@ -39,11 +39,12 @@ MATRIX = {
 }
 
 # What "the host as it was" means: the unit, the app, the installed packages and UFW.
+# (Not ActiveState: a crash-looping unit flips between activating and active by itself.)
 FINGERPRINT = (
     "sha256sum /etc/systemd/system/beatsync.service /opt/beatsync/web_service/backend/main.py 2>&1; "
     "python3 -m pip list --format=freeze 2>/dev/null | sha256sum; "
     "ufw status verbose 2>&1; "
-    "systemctl show -p ActiveState -p UnitFileState beatsync.service"
+    "systemctl show -p UnitFileState -p FragmentPath beatsync.service"
 )
 
 
