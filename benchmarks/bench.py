@@ -243,15 +243,15 @@ class Bench:
         self.runs.append({"playbook": key, "config": config, "hosts": len(hosts), "forks": forks,
                           "seconds": seconds, "rc": rc, "log": str(logfile.relative_to(REPO)),
                           "tag": tag, "load1": os.getloadavg()[0]})
-        log("%-13s %-5s n=%-2d f=%-2d %6.2f s rc=%d%s" % (key, config, len(hosts), forks, seconds, rc,
-                                                       "" if rc == 0 else "  <- see " + str(logfile)))
+        note = "" if rc == 0 else "  <- see " + str(logfile)
+        log("%-13s %-5s n=%-2d f=%-2d %6.2f s rc=%d%s" % (key, config, len(hosts), forks, seconds, rc, note))
         return seconds, rc
 
     def interleaved(self, keys, hosts, config="tuned", repeat=None, forks=None):
         """Median wall clock of each playbook in keys, runs interleaved to spread load drift."""
         times = {k: [] for k in keys}
         failed = {k: 0 for k in keys}
-        for _ in range(repeat or self.args.repeat):
+        for _round in range(repeat or self.args.repeat):
             for key in keys:
                 seconds, rc = self.playbook(key, hosts, config=config, forks=forks)
                 times[key].append(seconds)
@@ -289,13 +289,13 @@ class Bench:
         host = self.hosts[0]
         log("== floor on %s: systemctl restart + first healthy /api/health" % host.name)
         inside, outside = [], []
-        for _ in range(self.args.repeat):
+        for _round in range(self.args.repeat):
             t0 = time.monotonic()
             proc = host.exec(FLOOR_SCRIPT, timeout=120)
             outside.append(time.monotonic() - t0)
             inside.append(int(proc.stdout.strip().splitlines()[-1]) / 1e9)
         ansible_floor = []
-        for _ in range(self.args.repeat):
+        for _round in range(self.args.repeat):
             break_host(host, "service_stopped")
             seconds, rc = self.playbook("restart_floor", [host])
             ansible_floor.append(seconds)
@@ -304,7 +304,7 @@ class Bench:
         self.results["floor"] = {"inside": median(inside), "inside_runs": inside,
                                  "via_podman_exec": median(outside), "via_podman_exec_runs": outside,
                                  "ansible": median(ansible_floor), "ansible_runs": ansible_floor}
-        log("floor: %.2f s inside the host, %.2f s incl. podman exec, %.2f s as an Ansible play"
+        log("floor: %s s inside the host, %s s incl. podman exec, %s s as an Ansible play"
             % (median(inside), median(outside), median(ansible_floor)))
 
     def assign_faults(self):
@@ -327,7 +327,7 @@ class Bench:
             if not hosts:
                 continue
             runs, healed, failed = [], 0, 0
-            for _ in range(self.args.repair_repeat):
+            for _round in range(self.args.repair_repeat):
                 self.parallel(lambda h, fault=fault: break_host(h, fault), hosts)
                 seconds, rc = self.playbook("repair", hosts, tag="-" + fault)
                 runs.append(seconds)
@@ -343,7 +343,7 @@ class Bench:
 
         # The whole fleet at once: broken hosts of every kind plus the healthy rest.
         runs, healed = [], 0
-        for _ in range(self.args.repair_repeat if self.args.fleet_repair else 0):
+        for _round in range(self.args.repair_repeat if self.args.fleet_repair else 0):
             self.parallel(lambda hf: break_host(hf[0], hf[1]), plan)
             seconds, rc = self.playbook("repair", self.hosts, tag="-fleet")
             runs.append(seconds)
@@ -352,9 +352,9 @@ class Bench:
             if not ok:
                 self.parallel(reset_host, self.hosts)
         if runs:
-            self.results["repair_fleet"] = {"hosts": len(self.hosts), "broken": len(plan),
-                                        "mean": mean(runs), "median": median(runs), "runs": runs,
-                                        "healed": healed}
+            self.results["repair_fleet"] = {
+                "hosts": len(self.hosts), "broken": len(plan),
+                "mean": mean(runs), "median": median(runs), "runs": runs, "healed": healed}
 
     # ---- verdicts, report, plot --------------------------------------------------------
 
@@ -425,7 +425,7 @@ class Bench:
         for name, argv in (("ansible-core", [self.ansible_playbook, "--version"]),
                            ("podman", ["podman", "--version"])):
             try:
-                versions[name] = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                versions[name] = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False,
                                                 env=podman_env()).stdout.splitlines()[0]
             except (OSError, IndexError, subprocess.TimeoutExpired):
                 versions[name] = "?"
@@ -543,16 +543,16 @@ class Bench:
         if not scaling:
             return None
         py = PLOT_VENV / "bin" / "python"
-        probe = subprocess.run([str(py), "-c", "import matplotlib"], capture_output=True) if py.exists() else None
+        probe = subprocess.run([str(py), "-c", "import matplotlib"], capture_output=True, check=False) if py.exists() else None
         if probe is None or probe.returncode != 0:
             log("installing %s into %s (for the plot)" % (MATPLOTLIB_PIN, PLOT_VENV.relative_to(REPO)))
             subprocess.run([sys.executable, "-m", "venv", "--clear", str(PLOT_VENV)], check=True)
             subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                             MATPLOTLIB_PIN], check=True)
-        data = {"title": "beatsync.ops on %d-core %s (load avg ~%.1f)" % (
-                    os.cpu_count(), platform.system(), self.results["load"]["mean"]),
-                "series": {LABELS[k]: [(int(n), v[k]["median"]) for n, v in sorted(scaling.items(), key=lambda i: int(i[0]))]
-                           for k in self.args.playbooks}}
+        title = "beatsync.ops on %d-core %s (load avg ~%.1f)" % (os.cpu_count(), platform.system(), self.results["load"]["mean"])
+        series = {LABELS[k]: [(int(n), v[k]["median"]) for n, v in sorted(scaling.items(), key=lambda i: int(i[0]))]
+                  for k in self.args.playbooks}
+        data = {"title": title, "series": series}
         data_file = self.workdir / "plot.json"
         data_file.write_text(json.dumps(data))
         self.png_path().parent.mkdir(parents=True, exist_ok=True)
@@ -574,7 +574,7 @@ def write_report(out, section):
 
 
 def parse_args(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--hosts", type=int, default=10, help="systemd containers to start (10-20 for the fleet run)")
     ap.add_argument("--repeat", type=int, default=3, help="repetitions per measurement (median)")

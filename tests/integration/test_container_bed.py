@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from systemd_hosts import (  # noqa: F401  pylint: disable=unused-import  (fixtures are used by name)
+# Fixtures are used by name.
+from systemd_hosts import (  # noqa: F401  pylint: disable=unused-import
     APP_DIR, BROKEN_STATES, CANONICAL_UNIT, REPO, UNIT_PATH, beatsync_host, break_host,
     deploy_fixture, healthy_beatsync_host, reset_host, systemd_image,
 )
