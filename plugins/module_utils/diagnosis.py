@@ -17,7 +17,7 @@ from ansible_collections.beatsync.ops.plugins.module_utils._common import (
 )
 from ansible_collections.beatsync.ops.plugins.module_utils.findings import build_findings
 from ansible_collections.beatsync.ops.plugins.module_utils.probe_firewall import probe_firewall
-from ansible_collections.beatsync.ops.plugins.module_utils.probe_host import probe_port, probe_process
+from ansible_collections.beatsync.ops.plugins.module_utils.probe_host import normalize_service, probe_port, probe_process
 from ansible_collections.beatsync.ops.plugins.module_utils.probe_http import probe_docs, probe_health
 from ansible_collections.beatsync.ops.plugins.module_utils.probe_python import probe_deps
 from ansible_collections.beatsync.ops.plugins.module_utils.probe_systemd import probe_journal, probe_unit
@@ -47,6 +47,15 @@ def _guarded(name, func, timings, **kwargs):
         timings[name] = elapsed_since(started)
 
 
+def _serving(facts, service):
+    """True when the unit is active and its own process answers /api/health healthy."""
+    unit = facts.get("unit") or {}
+    health = facts.get("health") or {}
+    listeners = (facts.get("port") or {}).get("listeners") or []
+    return (unit.get("active_state") == "active" and bool(health.get("healthy"))
+            and any(isinstance(item, dict) and item.get("unit") == service for item in listeners))
+
+
 def validate(params):
     """Check the options the probes share before any probe runs."""
     port = validate_port(params["port"])
@@ -67,7 +76,7 @@ def diagnose(params, bins=None):
     bins = bins or {}
     port, timeout, lines = validate(params)
     selected = set(params.get("probes") or ALL_PROBES)
-    service = params["service"]
+    service = normalize_service(params["service"])
     url = base_url(params["host"], port)
     started = time.monotonic()
     timings = {}
@@ -95,9 +104,13 @@ def diagnose(params, bins=None):
         requirements = params["requirements_file"]
         if not os.path.isabs(requirements):
             requirements = os.path.join(params["app_dir"], requirements)
+        # Importing fastapi costs most of a diagnosis; a unit that serves a healthy answer has
+        # just proved its interpreter imports it, so then only versions are read.
+        serving = _serving(facts, service)
         facts["deps"] = _guarded("deps", probe_deps, timings, python=python, app_dir=params["app_dir"],
                                  requirements_file=requirements, app_module=params["app_module"],
-                                 modules=params["modules"], timeout=max(timeout * 6, 30))
+                                 modules=[] if serving else params["modules"], timeout=max(timeout * 6, 30))
+        facts["deps"]["imports_skipped"] = serving
     if "firewall" in selected:
         facts["firewall"] = _guarded("firewall", probe_firewall, timings, port=port, ssh_port=params.get("ssh_port"),
                                      ufw_path=bins.get("ufw"), timeout=timeout * 2)

@@ -389,6 +389,8 @@ RULES = (
 def build_findings(facts, service="beatsync.service", port=8000, app_spec="main:app", app_dir=None):
     """Facts of one host -> {"verdict", "root_cause", "findings"} (root cause first)."""
     facts = facts if isinstance(facts, dict) else {}
+    if isinstance(service, str) and "." not in service:
+        service += ".service"  # systemd's own shorthand: beatsync means beatsync.service
     ctx = {"service": service, "port": port, "app_spec": app_spec, "app_dir": app_dir, "unit": _get(facts, "unit")}
     raw = [finding for finding in (rule(facts, ctx) for rule in RULES) if finding]
     raw.sort(key=lambda f: CODES.index(f["code"]))

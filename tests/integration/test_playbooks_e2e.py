@@ -101,7 +101,12 @@ def test_healthy_host_diagnose_and_repair_change_nothing(bed_host, tmp_path):
     diag = playbook("diagnose.yml", inventory, "--check")
     assert diag.returncode == 0, diag.stdout[-4000:]
     assert recap(diag)["changed"] == 0
-    assert report(tmp_path)["verdict"] == "healthy"
+    healthy = report(tmp_path)
+    assert healthy["verdict"] == "healthy"
+    # A serving unit has proved its imports: only versions are read (the costly import is skipped).
+    assert healthy["probes"]["deps"]["imports_skipped"] is True
+    assert healthy["probes"]["deps"]["missing"] == []
+    assert healthy["external"]["health"]["healthy"] is True
     fleet = (tmp_path / "reports" / "fleet-summary.md").read_text()
     assert "| bed | healthy | healthy |" in fleet
     repair = playbook("repair.yml", inventory)

@@ -283,3 +283,8 @@ def test_docs_failing_only_outside_is_external():
     facts = healthy_facts()
     facts["external"] = {"health": {"url": "http://h:8000/api/health", "healthy": True}, "docs": {"docs_ok": False}}
     assert codes(run(facts)) == ["external_unreachable"]
+
+
+def test_service_shorthand_matches_the_listeners_unit():
+    facts = healthy_facts()
+    assert engine.build_findings(facts, service="beatsync", app_dir=APP_DIR)["findings"] == []
