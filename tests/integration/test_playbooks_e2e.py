@@ -142,6 +142,13 @@ def test_repair_from_broken_state(bed_host, tmp_path, state):
     assert bed_host.http_status("/docs") == 200
     assert "Swagger UI" in bed_host.http_get("/docs")[1]
 
+    if state == "ufw_blocking":
+        # UFW is still on: 8000 is open from outside now, any other port still filtered.
+        assert "Status: active" in bed_host.exec(["ufw", "status"]).stdout
+        bed_host.exec("cd /srv && (setsid python3 -m http.server 8081 >/dev/null 2>&1 &) ; sleep 1")
+        assert bed_host.http_status_inside("/", port=8081) == "200"
+        assert bed_host.http_status("/", port=8081, timeout=3) is None
+
     again = playbook("repair.yml", inventory)
     assert again.returncode == 0, again.stdout[-4000:]
     assert recap(again)["changed"] == 0
@@ -196,3 +203,13 @@ def test_second_repair_waits_for_the_lock(bed_host, tmp_path):
         assert "another repair holds" in proc.stdout
     finally:
         bed_host.exec(["rm", "-f", "/run/lock/beatsync-repair.lock"])
+
+
+def test_foreign_listener_is_stopped_only_when_the_operator_allows_it(bed_host, tmp_path):
+    break_host(bed_host, "foreign_listener")
+    inventory = write_inventory(tmp_path, bed_host, beatsync_allowed_foreign_listeners=["python3"])
+    proc = playbook("repair.yml", inventory)
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    assert "stopped pid" in proc.stdout
+    assert report(tmp_path)["verdict"] == "healthy"
+    assert bed_host.http_status("/docs") == 200
