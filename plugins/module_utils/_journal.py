@@ -190,3 +190,20 @@ def summarize(classifications):
     for item in classifications:
         counts[item["kind"]] = counts.get(item["kind"], 0) + 1
     return counts
+
+
+# systemd's own line for each start attempt of the unit ("Started beatsync.service - ...").
+_START_MARKER = re.compile(r"\bsystemd\[1\]: Start(?:ed|ing) ")
+
+
+def since_last_start(lines):
+    """The lines of the unit's latest start attempt: from its last systemd start line on.
+
+    A journal keeps old failures (a SyntaxError fixed an hour ago); only what the latest
+    attempt printed says why the unit is down now. Without a start line, all lines.
+    """
+    lines = list(lines or [])
+    for index in range(len(lines) - 1, -1, -1):
+        if isinstance(lines[index], str) and _START_MARKER.search(lines[index]):
+            return lines[index:]
+    return lines

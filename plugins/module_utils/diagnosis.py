@@ -15,6 +15,7 @@ from ansible_collections.beatsync.ops.plugins.module_utils._common import (
     validate_positive_int,
     validate_timeout,
 )
+from ansible_collections.beatsync.ops.plugins.module_utils._journal import classify, since_last_start
 from ansible_collections.beatsync.ops.plugins.module_utils.findings import build_findings
 from ansible_collections.beatsync.ops.plugins.module_utils.probe_firewall import probe_firewall
 from ansible_collections.beatsync.ops.plugins.module_utils.probe_host import normalize_service, probe_port, probe_process
@@ -88,6 +89,10 @@ def diagnose(params, bins=None):
     if "journal" in selected:
         facts["journal"] = _guarded("journal", probe_journal, timings, service=service, lines=lines,
                                     journalctl_path=bins.get("journalctl"), timeout=timeout * 2)
+        if facts["journal"].get("lines"):
+            # Findings judge the latest start attempt only; the full classification stays visible.
+            facts["journal"]["classifications_all"] = facts["journal"].get("classifications")
+            facts["journal"]["classifications"] = classify(since_last_start(facts["journal"]["lines"]))
     if "port" in selected:
         facts["port"] = _guarded("port", probe_port, timings, port=port)
     if "process" in selected:

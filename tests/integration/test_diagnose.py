@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import FIXTURE_APP
+from conftest import FIXTURE_APP, free_port
 
 HTTP = ["health", "docs"]
 
@@ -66,7 +66,6 @@ def test_health_failing_is_down(run_module, start_server):
 
 
 def test_nothing_listening_is_down(run_module):
-    from conftest import free_port
     result = diagnose(run_module, free_port(), HTTP + ["port"])
     assert result["verdict"] == "down" and codes(result) == ["health_failed"]
     assert result["probes"]["port"]["listening"] is False
