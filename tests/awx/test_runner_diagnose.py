@@ -69,8 +69,12 @@ def test_diagnose_through_ansible_runner(tmp_path, start_server):
     assert kinds[0] == "playbook_on_start" and kinds[-1] == "playbook_on_stats"
     diagnose_ok = [event for event in events if event["event"] == "runner_on_ok"
                    and event["event_data"].get("task_action") == "beatsync.ops.diagnose"]
-    assert len(diagnose_ok) == 1
-    data = diagnose_ok[0]["event_data"]
+    # One run on the host, one from the controller for the outside check (delegated).
+    on_host = [event for event in diagnose_ok if "-> localhost" not in event.get("stdout", "")]
+    outside = [event for event in diagnose_ok if "-> localhost" in event.get("stdout", "")]
+    assert len(on_host) == 1 and len(outside) == 1
+    assert outside[0]["event_data"]["res"]["probes"]["health"]["healthy"] is True
+    data = on_host[0]["event_data"]
     assert data["host"] == "web1"
     result = data["res"]
     assert result["changed"] is False
