@@ -15,7 +15,8 @@ import time
 import pytest
 
 from conftest import free_port
-from test_health_probe import RawServer, ansible_doc, big_body, http_response, never_answer
+# raw_server is a fixture, used by name.
+from test_health_probe import ansible_doc, big_body, http_response, never_answer, raw_server  # noqa: F401  pylint: disable=unused-import
 
 from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
 from ansible_collections.beatsync.ops.plugins.module_utils.probe_http import probe_docs, probe_health
@@ -43,20 +44,6 @@ const ui = SwaggerUIBundle({
 })
 </script></body></html>"""
 SPEC = b'{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/a": {}, "/b": {}}}'
-
-
-@pytest.fixture
-def raw_server():
-    servers = []
-
-    def _start(routes, host="127.0.0.1"):
-        server = RawServer(routes, host=host)
-        servers.append(server)
-        return server
-
-    yield _start
-    for server in servers:
-        server.stop()
 
 
 def assert_shape(facts, base_url):
