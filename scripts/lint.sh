@@ -38,6 +38,10 @@ export ANSIBLE_LOCAL_TEMP="${TMPDIR:-/tmp}/beatsync-lint-ansible-tmp"
 export NO_COLOR=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
 status=0
 
+# ansible-lint keeps a copy of a collection it once installed under .ansible/collections and
+# puts it first on the path: a stale copy would hide modules added since. Use the link above.
+rm -rf "$REPO/.ansible/collections/ansible_collections/beatsync"
+
 echo "lint.sh: ansible-lint --profile production --offline"
 ansible-lint --profile production --offline --strict -c "$REPO/.ansible-lint" "$@" || status=1
 

@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, BeatSync operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin: all of a play's reports written by the controller's process in one task."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+from ansible.plugins.action import ActionBase
+
+ARGUMENT_SPEC = dict(
+    dir=dict(type="path", required=True),
+    reports=dict(type="list", elements="dict", default=[]),
+    suffix=dict(type="str", default=""),
+    summary=dict(type="str"),
+    summary_name=dict(type="str", default="fleet-summary"),
+    mode=dict(type="str", default="0644"),
+)
+
+
+class ReportError(Exception):
+    """Bad input, named in the task's failure message."""
+
+
+def _file_name(name, what):
+    name = str(name)
+    if not name or "/" in name or "\0" in name or name in (".", ".."):
+        raise ReportError("%s %r cannot be a file name (empty, '.', '..' or containing '/')" % (what, name))
+    return name
+
+
+def _mode(text):
+    try:
+        mode = int(str(text), 8)
+    except ValueError:
+        raise ReportError("mode must be an octal string such as '0644', got %r" % (text,)) from None
+    if not 0 <= mode <= 0o777:
+        raise ReportError("mode must be between 0000 and 0777, got %r" % (text,))
+    return mode
+
+
+def _write_atomic(path, text, mode):
+    """Temp file in the same directory, then rename: readers see the old or the new report."""
+    handle, tmp_path = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".%s." % os.path.basename(path))
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(tmp_path, mode)
+        os.replace(tmp_path, path)
+    except BaseException:
+        if os.path.exists(tmp_path):
+            os.unlink(tmp_path)
+        raise
+
+
+def write_reports(directory, reports, suffix="", summary=None, summary_name="fleet-summary", mode="0644"):
+    """Write the files; returns their paths. Every input is checked before the first write."""
+    file_mode = _mode(mode)
+    directory = os.path.abspath(os.path.expanduser(directory))
+    planned = []
+    for index, report in enumerate(reports):
+        if not isinstance(report, dict) or "host" not in report:
+            raise ReportError("reports[%d] must be a dict with a 'host' key" % index)
+        name = _file_name("%s%s" % (report["host"], suffix), "report file of host")
+        planned.append((os.path.join(directory, name + ".json"),
+                        json.dumps(report, indent=4, sort_keys=True, default=str) + "\n"))
+    if summary is not None:
+        planned.append((os.path.join(directory, _file_name(summary_name, "summary_name") + ".md"), str(summary)))
+    try:
+        os.makedirs(directory, mode=0o755, exist_ok=True)
+    except OSError as exc:
+        raise ReportError("cannot create the report directory %s: %s" % (directory, exc.strerror or exc)) from None
+    if not os.path.isdir(directory):
+        raise ReportError("the report directory %s is not a directory" % directory)
+    written = []
+    for path, text in planned:
+        try:
+            _write_atomic(path, text, file_mode)
+        except OSError as exc:
+            raise ReportError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
+        written.append(path)
+    return directory, written
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        try:
+            directory, files = write_reports(args["dir"], args["reports"], suffix=args["suffix"], summary=args["summary"],
+                                             summary_name=args["summary_name"], mode=args["mode"])
+        except ReportError as exc:
+            return dict(result, failed=True, msg=str(exc))
+        return dict(result, changed=False, dir=directory, files=files)

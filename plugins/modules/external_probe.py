@@ -1,0 +1,111 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, BeatSync operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# Documentation only: the action plugin of the same name does the work on the controller.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: external_probe
+short_description: Request a host's /api/health and /docs from the controller, in the controller's own process
+version_added: 0.2.0
+description:
+  - The runbook's "test external access" check (C(curl http://SERVER_IP:8000/docs) from another
+    machine), done by the controller for each host.
+  - Runs as an action plugin inside the controller's worker process, with the same probe code
+    as M(beatsync.ops.diagnose) (health and docs probes, bounded timeouts). Unlike a task
+    delegated to C(localhost), it starts no module process, so the outside check adds almost
+    nothing to a fleet run.
+  - Its result has the shape of M(beatsync.ops.diagnose) with O(beatsync.ops.diagnose#module:probes=[health, docs]),
+    so the P(beatsync.ops.findings#filter) filter takes RV(probes) as its C(external) argument.
+  - Changes nothing anywhere.
+author:
+  - BeatSync operations (@beatsync)
+extends_documentation_fragment:
+  - beatsync.ops.probe.timeout
+  - beatsync.ops.probe.port
+attributes:
+  check_mode:
+    support: full
+    description: Only reads; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Changes nothing, so there is nothing to diff.
+  action:
+    support: full
+    description: Runs on the controller as an action plugin.
+options:
+  host:
+    description:
+      - Address of the managed host as seen from the controller (its public or fleet address).
+    type: str
+    required: true
+  health_path:
+    description: Path of the health endpoint.
+    type: str
+    default: /api/health
+  docs_path:
+    description: Path of the Swagger UI page.
+    type: str
+    default: /docs
+  openapi_path:
+    description:
+      - Path of the OpenAPI document. By default the one the C(/docs) page references, else C(/openapi.json).
+    type: str
+  expected_status:
+    description: Value of the C(status) key in the health JSON that means healthy.
+    type: str
+    default: healthy
+notes:
+  - The request leaves from the controller (or the AWX execution environment). To check from
+    another machine, delegate M(beatsync.ops.diagnose) with O(beatsync.ops.diagnose#module:probes=[health, docs]) to it instead;
+    the P(beatsync.ops.diagnose#role) role does that when C(beatsync_external_probe_host) is not C(localhost).
+seealso:
+  - module: beatsync.ops.diagnose
+  - plugin: beatsync.ops.findings
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: Request /api/health and /docs from outside the host
+  beatsync.ops.external_probe:
+    host: "{{ ansible_host | default(inventory_hostname) }}"
+    port: 8000
+    timeout: 5
+  register: beatsync_external
+
+- name: Name the root cause, inside and outside together
+  ansible.builtin.set_fact:
+    beatsync_outcome: "{{ beatsync_diagnosis | beatsync.ops.findings(external=beatsync_external.probes) }}"
+"""
+
+RETURN = r"""
+verdict:
+  description: C(healthy), C(degraded) or C(down), judged on the two probes alone.
+  returned: always
+  type: str
+  sample: healthy
+root_cause:
+  description: Code of the first finding, or null.
+  returned: always
+  type: str
+  sample: docs_unavailable
+findings:
+  description: Findings of the two probes, as M(beatsync.ops.diagnose) returns them.
+  returned: always
+  type: list
+  elements: dict
+probes:
+  description: The raw results of the C(health) and C(docs) probes (C(reachable), C(status), C(error), C(elapsed) ...).
+  returned: always
+  type: dict
+  sample:
+    health: {reachable: true, status: 200, healthy: true, error: null, elapsed: 0.004}
+    docs: {reachable: true, status: 503, ok: false, error: "HTTP 503", elapsed: 0.003}
+elapsed:
+  description: Seconds both probes took.
+  returned: always
+  type: float
+"""
