@@ -18,6 +18,9 @@ description:
     as M(beatsync.ops.diagnose) (health and docs probes, bounded timeouts). Unlike a task
     delegated to C(localhost), it starts no module process, so the outside check adds almost
     nothing to a fleet run.
+  - Delegated (C(delegate_to)) to a host other than the controller, it runs
+    M(beatsync.ops.diagnose) with the health and docs probes there instead, so the requests
+    leave from that machine (a bastion, a monitoring host).
   - Its result has the shape of M(beatsync.ops.diagnose) with O(beatsync.ops.diagnose#module:probes=[health, docs]),
     so the P(beatsync.ops.findings#filter) filter takes RV(probes) as its C(external) argument.
   - Changes nothing anywhere.
@@ -35,7 +38,7 @@ attributes:
     description: Changes nothing, so there is nothing to diff.
   action:
     support: full
-    description: Runs on the controller as an action plugin.
+    description: Runs on the controller as an action plugin; delegated elsewhere it runs a module there.
 options:
   host:
     description:
@@ -59,9 +62,9 @@ options:
     type: str
     default: healthy
 notes:
-  - The request leaves from the controller (or the AWX execution environment). To check from
-    another machine, delegate M(beatsync.ops.diagnose) with O(beatsync.ops.diagnose#module:probes=[health, docs]) to it instead;
-    the P(beatsync.ops.diagnose#role) role does that when C(beatsync_external_probe_host) is not C(localhost).
+  - Not delegated, or delegated to C(localhost), the requests leave from the controller (or the
+    AWX execution environment). The P(beatsync.ops.diagnose#role) role delegates to
+    C(beatsync_external_probe_host).
 seealso:
   - module: beatsync.ops.diagnose
   - plugin: beatsync.ops.findings
@@ -74,6 +77,12 @@ EXAMPLES = r"""
     host: "{{ ansible_host | default(inventory_hostname) }}"
     port: 8000
     timeout: 5
+  register: beatsync_external
+
+- name: The same check from a bastion (runs beatsync.ops.diagnose there)
+  beatsync.ops.external_probe:
+    host: "{{ ansible_host | default(inventory_hostname) }}"
+  delegate_to: bastion.example.com
   register: beatsync_external
 
 - name: Name the root cause, inside and outside together
@@ -108,4 +117,9 @@ elapsed:
   description: Seconds both probes took.
   returned: always
   type: float
+probed_from:
+  description: C(controller), or the host the task was delegated to.
+  returned: always
+  type: str
+  sample: controller
 """

@@ -67,13 +67,15 @@ def test_diagnose_through_ansible_runner(tmp_path, start_server):
     events = _events(artifacts)
     kinds = [event["event"] for event in events]
     assert kinds[0] == "playbook_on_start" and kinds[-1] == "playbook_on_stats"
-    diagnose_ok = [event for event in events if event["event"] == "runner_on_ok"
-                   and event["event_data"].get("task_action") == "beatsync.ops.diagnose"]
-    # One run on the host, one from the controller for the outside check (delegated).
-    on_host = [event for event in diagnose_ok if "-> localhost" not in event.get("stdout", "")]
-    outside = [event for event in diagnose_ok if "-> localhost" in event.get("stdout", "")]
+    def ok_events(action):
+        return [event for event in events if event["event"] == "runner_on_ok"
+                and event["event_data"].get("task_action") == action]
+    # One module run on the host; the outside check runs in the controller's process.
+    on_host = ok_events("beatsync.ops.diagnose")
+    outside = ok_events("beatsync.ops.external_probe")
     assert len(on_host) == 1 and len(outside) == 1
     assert outside[0]["event_data"]["res"]["probes"]["health"]["healthy"] is True
+    assert outside[0]["event_data"]["res"]["probed_from"] == "controller"
     data = on_host[0]["event_data"]
     assert data["host"] == "web1"
     result = data["res"]

@@ -213,3 +213,30 @@ def test_foreign_listener_is_stopped_only_when_the_operator_allows_it(bed_host, 
     assert "stopped pid" in proc.stdout
     assert report(tmp_path)["verdict"] == "healthy"
     assert bed_host.http_status("/docs") == 200
+
+
+def test_outside_check_runs_in_the_controller_or_on_the_host_it_is_delegated_to(bed_host, tmp_path):
+    """external_probe: in the controller's process by default; delegated to another host (here
+    the bed itself, as a stand-in bastion) it runs there, so that host's loopback is what it sees."""
+    inventory = write_inventory(tmp_path, bed_host)
+    probe = tmp_path / "probe.yml"
+    probe.write_text(json.dumps([{
+        "name": "Probe from the controller and from the bed", "hosts": "bed", "gather_facts": False,
+        "tasks": [
+            {"name": "From the controller", "beatsync.ops.external_probe": {"host": bed_host.ip, "timeout": 3},
+             "register": "from_controller"},
+            {"name": "From the bed (its own loopback)",
+             "beatsync.ops.external_probe": {"host": "127.0.0.1", "timeout": 3},
+             "delegate_to": "bed", "register": "from_bed"},
+            {"name": "Keep both", "delegate_to": "localhost", "ansible.builtin.copy": {
+                "dest": str(tmp_path / "seen.json"), "mode": "0644",
+                "content": "{{ {'controller': from_controller, 'bed': from_bed} | to_json }}"}},
+        ]}]))
+    proc = playbook(str(probe), inventory)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    seen = json.loads((tmp_path / "seen.json").read_text())
+    assert seen["controller"]["probed_from"] == "controller"
+    assert seen["controller"]["probes"]["health"]["healthy"] is True
+    assert seen["bed"]["probed_from"] == "bed"
+    assert seen["bed"]["probes"]["health"]["healthy"] is True
+    assert seen["bed"]["probes"]["health"]["url"] == "http://127.0.0.1:8000/api/health"
