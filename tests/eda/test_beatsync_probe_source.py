@@ -164,8 +164,10 @@ def test_check_docs_off_ignores_docs(start_server):
 
 
 @pytest.mark.parametrize("args, message", [
-    ({}, "hosts must be a non-empty list"),
-    ({"hosts": []}, "hosts must be a non-empty list"),
+    ({}, "hosts or inventory must name at least one host"),
+    ({"hosts": []}, "hosts or inventory must name at least one host"),
+    ({"hosts": 5}, "hosts must be a list"),
+    ({"inventory": "/nonexistent/hosts.yml"}, "/nonexistent/hosts.yml does not exist"),
     ({"hosts": ["a", "a"]}, "duplicate names a"),
     ({"hosts": ["a:x"]}, "bad port"),
     ({"hosts": [{"address": "1.2.3.4"}]}, "with a name"),
@@ -204,3 +206,59 @@ def test_flaps_are_counted_within_the_window():
         assert state.update(good, now=3 + step * 4)["state"] == "healthy"
     # transitions at t=1, 5, 9, 13: the one at 1 drops out of the 10 s window at t=13
     assert flaps == [1, 2, 3, 3]
+
+
+def _inventory(tmp_path, text):
+    path = tmp_path / "hosts.yml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_hosts_from_an_inventory_group_and_its_children(tmp_path):
+    inventory = _inventory(tmp_path, """
+beatsync:
+  vars:
+    beatsync_port: 8001
+  hosts:
+    web1:
+      ansible_host: 192.0.2.10
+    web2:
+      ansible_host: 192.0.2.11
+      beatsync_external_address: 198.51.100.11
+  children:
+    beatsync_canary:
+      hosts:
+        canary1:
+          beatsync_port: 9000
+          beatsync_external_address: "{{ ansible_host }}"
+other:
+  hosts:
+    db1:
+""")
+    settings = SRC.parse_args({"inventory": inventory})
+    assert [(h["name"], h["base_url"]) for h in settings["hosts"]] == [
+        ("web1", "http://192.0.2.10:8001"), ("web2", "http://198.51.100.11:8001"),
+        # a templated address is not rendered: the inventory name is the fallback
+        ("canary1", "http://canary1:9000")]
+    only_canary = SRC.parse_args({"inventory": inventory, "group": "beatsync_canary", "hosts": ["extra:81"]})
+    assert [h["name"] for h in only_canary["hosts"]] == ["extra", "canary1"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("other:\n  hosts:\n    db1:\n", "group 'beatsync' of .* has no hosts"),
+    ("beatsync:\n  hosts:\n    web1:\n      beatsync_port: 70000\n", "port of web1 must be 1-65535"),
+    ("beatsync:\n  hosts:\n    web1:\n      beatsync_port: http\n", "bad port for web1"),
+])
+def test_bad_inventories_are_named(tmp_path, text, message):
+    with pytest.raises(SRC.ArgumentError, match=message):
+        SRC.parse_args({"inventory": _inventory(tmp_path, text)})
+
+
+def test_events_name_the_inventory_host(tmp_path, start_server):
+    server = start_server(faults="docs_503")
+    inventory = _inventory(tmp_path, "beatsync:\n  hosts:\n    web1:\n      ansible_host: 127.0.0.1\n"
+                                     "      beatsync_port: %d\n" % server.port)
+    queue = asyncio.Queue()
+    asyncio.run(SRC.main(queue, {"inventory": inventory, "interval": 0.1, "max_polls": 1, "timeout": 2}))
+    event = queue.get_nowait()
+    assert event["host"] == "web1" and event["state"] == "failing" and event["status"] == 503

@@ -28,9 +28,27 @@ options:
       - A dictionary has C(name) (required; the inventory host name put into events) and optionally
         C(address) (default C(name)), C(port) (default O(port)), C(scheme) (default C(http)) or
         C(base_url) (overrides address, port and scheme).
+      - O(hosts), O(inventory) or both must name at least one host.
     type: list
     elements: raw
-    required: true
+    default: []
+  inventory:
+    description:
+      - An Ansible inventory (file, directory or plugin config) whose O(group) is watched, read
+        once at start with C(ansible-inventory --list), so the rulebook watches the hosts the
+        repair playbook acts on.
+      - Per host, the address is C(beatsync_external_address), else C(ansible_host), else the
+        inventory name, and the port is C(beatsync_port), else O(port). Values that are still
+        Jinja templates in the inventory are ignored (the next fallback is used).
+    type: path
+  group:
+    description: Inventory group to watch (its child groups included).
+    type: str
+    default: beatsync
+  inventory_timeout:
+    description: Seconds C(ansible-inventory) may take.
+    type: float
+    default: 60
   port:
     description: Port for hosts that do not name one.
     type: int
@@ -110,12 +128,34 @@ EXAMPLES = r"""
           name: beatsync.ops.repair
           extra_vars:
             beatsync_hosts: "{{ event.host }}"
+
+- name: Watch the hosts of the inventory's beatsync group
+  hosts: all
+  sources:
+    - name: beatsync
+      beatsync.ops.beatsync_probe:
+        inventory: /etc/ansible/beatsync/hosts.yml
+        group: beatsync
+        interval: 2
+        timeout: 2
+        threshold: 1
+  rules:
+    - name: Repair the failing host
+      condition: event.state == "failing"
+      action:
+        run_playbook:
+          name: beatsync.ops.repair
+          extra_vars:
+            beatsync_hosts: "{{ event.host }}"
 """
 
 import asyncio
 import concurrent.futures
 import functools
+import json
 import os
+import shutil
+import subprocess
 import sys
 import time
 from urllib.parse import urlsplit
@@ -155,7 +195,7 @@ _DEFAULTS = {
     "port": 8000, "interval": 5.0, "timeout": 3.0, "retries": 0, "threshold": 1,
     "check_docs": True, "health_path": "/api/health", "docs_path": "/docs",
     "expected_status": "healthy", "flap_window": 600.0, "emit_initial_healthy": False,
-    "max_polls": 0,
+    "max_polls": 0, "group": "beatsync", "inventory_timeout": 60.0,
 }
 
 
@@ -232,6 +272,63 @@ def _target(item, default_port):
     return {"name": item["name"], "base_url": "%s://%s:%d" % (scheme, address, port)}
 
 
+def _group_hosts(listing, group, seen=None):
+    """Host names of a group and its children in `ansible-inventory --list` output, in order."""
+    seen = set() if seen is None else seen
+    if group in seen:
+        return []
+    seen.add(group)
+    entry = listing.get(group) or {}
+    names = list(entry.get("hosts") or [])
+    for child in entry.get("children") or []:
+        names.extend(name for name in _group_hosts(listing, child, seen) if name not in names)
+    return names
+
+
+def _literal(value):
+    """An inventory value usable as is (not an unrendered Jinja template), else None."""
+    if value is None or (isinstance(value, str) and ("{{" in value or "{%" in value or not value.strip())):
+        return None
+    return value
+
+
+def inventory_hosts(path, group, timeout=60.0, ansible_inventory=None):
+    """Watched host dicts (name, address, port) of `group` in an Ansible inventory."""
+    if not os.path.exists(path):
+        raise ArgumentError("inventory: %s does not exist" % path)
+    exe = ansible_inventory or os.path.join(os.path.dirname(sys.executable), "ansible-inventory")
+    if not os.path.exists(exe):
+        exe = shutil.which("ansible-inventory")
+    if not exe:
+        raise ArgumentError("inventory: ansible-inventory is not installed next to %s or on PATH" % sys.executable)
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    try:
+        proc = subprocess.run([exe, "-i", path, "--list"], capture_output=True, text=True, timeout=timeout,
+                              env=env, check=False)
+    except subprocess.TimeoutExpired:
+        raise ArgumentError("inventory: ansible-inventory -i %s took longer than %s s" % (path, timeout)) from None
+    if proc.returncode != 0:
+        raise ArgumentError("inventory: ansible-inventory -i %s failed: %s" % (path, proc.stderr.strip()[-500:]))
+    try:
+        listing = json.loads(proc.stdout)
+    except ValueError:
+        raise ArgumentError("inventory: ansible-inventory -i %s did not print JSON" % path) from None
+    hostvars = (listing.get("_meta") or {}).get("hostvars") or {}
+    hosts = []
+    for name in _group_hosts(listing, group):
+        variables = hostvars.get(name) or {}
+        item = {"name": name,
+                "address": _literal(variables.get("beatsync_external_address")) or _literal(variables.get("ansible_host"))
+                or name}
+        port = _literal(variables.get("beatsync_port"))
+        if port is not None:
+            item["port"] = port
+        hosts.append(item)
+    if not hosts:
+        raise ArgumentError("inventory: group %r of %s has no hosts" % (group, path))
+    return hosts
+
+
 def parse_args(args):
     """Validate the source's arguments; returns the settings dict or raises ArgumentError."""
     args = dict(args or {})
@@ -252,11 +349,20 @@ def parse_args(args):
     if not isinstance(expected, str) or not expected:
         raise ArgumentError("expected_status must be a non-empty string, got %r" % (expected,))
     settings["expected_status"] = expected
-    hosts = args.get("hosts")
+    hosts = args.get("hosts") or []
     if isinstance(hosts, (str, dict)):
         hosts = [hosts]
-    if not isinstance(hosts, list) or not hosts:
-        raise ArgumentError("hosts must be a non-empty list, got %r" % (hosts,))
+    if not isinstance(hosts, list):
+        raise ArgumentError("hosts must be a list, got %r" % (hosts,))
+    inventory = args.get("inventory")
+    if inventory:
+        group = args.get("group") or _DEFAULTS["group"]
+        if not isinstance(group, str):
+            raise ArgumentError("group must be a string, got %r" % (group,))
+        hosts = list(hosts) + inventory_hosts(str(inventory), group,
+                                              timeout=_number(args, "inventory_timeout", 1, 3600))
+    if not hosts:
+        raise ArgumentError("hosts or inventory must name at least one host to watch")
     targets = [_target(item, settings["port"]) for item in hosts]
     names = [target["name"] for target in targets]
     duplicates = sorted(set(name for name in names if names.count(name) > 1))
@@ -372,8 +478,6 @@ async def main(queue, args):
 
 if __name__ == "__main__":
     # Run by hand: python beatsync_probe.py HOST[:PORT] ... (prints events as they come)
-    import json
-
     class _PrintQueue:
         async def put(self, event):
             print(json.dumps(event), flush=True)
