@@ -5,9 +5,10 @@ against a local inventory host whose BeatSync is a loopback fixture uvicorn on a
 Checks what an AWX user sees: the job events, the final stats, and the set_stats artifact
 data (the fleet summary).
 
-Not a container host yet (the systemd test bed was not ready): the host is this machine
-with ansible_connection=local and become off; there is no beatsync.service unit here, so
-the verdict is not "healthy", but health and docs on the fixture port are."""
+The host is this machine (ansible_connection=local, become off): a quick check of the runner
+plumbing. There is no beatsync.service unit here, so the verdict is not "healthy", but health
+and docs on the fixture port are. tests/awx/test_runner_container.py runs the diagnose and
+repair jobs against a real systemd host."""
 
 from __future__ import annotations
 
