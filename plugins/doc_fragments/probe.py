@@ -50,3 +50,24 @@ options:
     type: int
     default: 8000
 """
+
+    # The endpoints of the diagnose module and the outside check (external_probe).
+    HTTP_PATHS = r"""
+options:
+  health_path:
+    description: Path of the health endpoint.
+    type: str
+    default: /api/health
+  docs_path:
+    description: Path of the Swagger UI page.
+    type: str
+    default: /docs
+  openapi_path:
+    description:
+      - Path of the OpenAPI document. By default the one the C(/docs) page references, else C(/openapi.json).
+    type: str
+  expected_status:
+    description: Value of the C(status) key in the health JSON that means healthy.
+    type: str
+    default: healthy
+"""

@@ -24,28 +24,13 @@ extends_documentation_fragment:
   - beatsync.ops.probe.timeout
   - beatsync.ops.probe.service
   - beatsync.ops.probe.port
+  - beatsync.ops.probe.http_paths
 options:
   host:
     description:
       - Address the HTTP probes connect to on the managed host.
     type: str
     default: 127.0.0.1
-  health_path:
-    description: Path of the health endpoint.
-    type: str
-    default: /api/health
-  docs_path:
-    description: Path of the Swagger UI page.
-    type: str
-    default: /docs
-  openapi_path:
-    description:
-      - Path of the OpenAPI document. By default the one the C(/docs) page references, else C(/openapi.json).
-    type: str
-  expected_status:
-    description: Value of the C(status) key in the health JSON that means healthy.
-    type: str
-    default: healthy
   app_dir:
     description: The application's directory (the unit's C(WorkingDirectory)).
     type: path

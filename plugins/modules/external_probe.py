@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - beatsync.ops.probe.timeout
   - beatsync.ops.probe.port
+  - beatsync.ops.probe.http_paths
 attributes:
   check_mode:
     support: full
@@ -45,22 +46,6 @@ options:
       - Address of the managed host as seen from the controller (its public or fleet address).
     type: str
     required: true
-  health_path:
-    description: Path of the health endpoint.
-    type: str
-    default: /api/health
-  docs_path:
-    description: Path of the Swagger UI page.
-    type: str
-    default: /docs
-  openapi_path:
-    description:
-      - Path of the OpenAPI document. By default the one the C(/docs) page references, else C(/openapi.json).
-    type: str
-  expected_status:
-    description: Value of the C(status) key in the health JSON that means healthy.
-    type: str
-    default: healthy
 notes:
   - Not delegated, or delegated to C(localhost), the requests leave from the controller (or the
     AWX execution environment). The P(beatsync.ops.diagnose#role) role delegates to

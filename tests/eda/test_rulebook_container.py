@@ -21,7 +21,7 @@ import yaml
 
 from conftest import COLLECTIONS_PATH, REPO
 from systemd_hosts import beatsync_host, break_host, podman_env, reset_host, systemd_image  # noqa: F401  pylint: disable=unused-import
-from test_rulebook_repair import GOAL_SECONDS, RULEBOOK, RULEBOOK_BIN, _java_home, _wait
+from test_rulebook_repair import GOAL_SECONDS, RULEBOOK, RULEBOOK_BIN, _java_home, _wait, stop_process
 
 pytestmark = pytest.mark.skipif(RULEBOOK_BIN is None or _java_home() is None,
                                 reason="ansible-rulebook or Java not installed")
@@ -77,10 +77,4 @@ def test_incident_on_a_systemd_host_is_repaired_by_the_rulebook(beatsync_host, t
         assert "restart" in " ".join(report["actions"])
         assert host.unit_property("ActiveState") == "active"
     finally:
-        if rulebook.poll() is None:
-            rulebook.terminate()
-            try:
-                rulebook.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                rulebook.kill()
-                rulebook.wait()
+        stop_process(rulebook)

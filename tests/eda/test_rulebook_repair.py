@@ -78,6 +78,18 @@ def _wait(predicate, timeout, step=0.1):
     return None
 
 
+def stop_process(proc, timeout=30):
+    """SIGTERM, then SIGKILL after `timeout` seconds (ansible-rulebook, supervisors)."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def _lines(path):
     return path.read_text().splitlines() if path.exists() else []
 
@@ -151,12 +163,6 @@ def test_rulebook_repairs_throttles_and_escalates(tmp_path):
         assert len(_lines(state / "repairs")) == 1
         assert _docs_status(base_url) == 503
     finally:
-        if rulebook is not None and rulebook.poll() is None:
-            rulebook.terminate()
-            try:
-                rulebook.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                rulebook.kill()
-                rulebook.wait()
+        stop_process(rulebook)
         supervisor.terminate()
         supervisor.wait(timeout=30)

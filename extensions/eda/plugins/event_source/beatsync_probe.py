@@ -129,24 +129,14 @@ EXAMPLES = r"""
           extra_vars:
             beatsync_hosts: "{{ event.host }}"
 
+# The same, watching the hosts of an inventory's beatsync group (rules as above)
 - name: Watch the hosts of the inventory's beatsync group
   hosts: all
   sources:
-    - name: beatsync
-      beatsync.ops.beatsync_probe:
+    - beatsync.ops.beatsync_probe:
         inventory: /etc/ansible/beatsync/hosts.yml
         group: beatsync
         interval: 2
-        timeout: 2
-        threshold: 1
-  rules:
-    - name: Repair the failing host
-      condition: event.state == "failing"
-      action:
-        run_playbook:
-          name: beatsync.ops.repair
-          extra_vars:
-            beatsync_hosts: "{{ event.host }}"
 """
 
 import asyncio
