@@ -68,6 +68,7 @@ def test_diagnose_through_ansible_runner(tmp_path, start_server):
     events = _events(artifacts)
     kinds = [event["event"] for event in events]
     assert kinds[0] == "playbook_on_start" and kinds[-1] == "playbook_on_stats"
+
     def ok_events(action):
         return [event for event in events if event["event"] == "runner_on_ok"
                 and event["event_data"].get("task_action") == action]

@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 import yaml
@@ -69,7 +68,7 @@ def test_incident_on_a_systemd_host_is_repaired_by_the_rulebook(beatsync_host, t
         print("EDA on a systemd host: /docs 503 -> healthy in %.2f s (goal %.0f s)" % (seconds, GOAL_SECONDS))
 
         # what repair.yml left behind: the before/after report of that host
-        assert _wait(lambda: (reports / "bed.json").exists(), 60), log.read_text()[-6000:]
+        assert _wait((reports / "bed.json").exists, 60), log.read_text()[-6000:]
         assert _wait(lambda: "RECOVERED bed" in log.read_text(), 30), log.read_text()[-4000:]
         report = json.loads((reports / "bed.json").read_text())
         assert report["before"] == "degraded" and report["before_root_cause"] == "docs_unavailable"
