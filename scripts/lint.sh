@@ -39,8 +39,11 @@ export NO_COLOR=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
 status=0
 
 # ansible-lint keeps a copy of a collection it once installed under .ansible/collections and
-# puts it first on the path: a stale copy would hide modules added since. Use the link above.
+# puts it first on the path, and it also searches ~/.ansible/collections: a stale copy of
+# beatsync.ops in either would hide modules added since. Use the link above only: drop the
+# repository-local cache and give ansible-lint an ANSIBLE_HOME of its own.
 rm -rf "$REPO/.ansible/collections/ansible_collections/beatsync"
+export ANSIBLE_HOME="$REPO/build/ansible-home"
 
 echo "lint.sh: ansible-lint --profile production --offline"
 ansible-lint --profile production --offline --strict -c "$REPO/.ansible-lint" "$@" || status=1
