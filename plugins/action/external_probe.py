@@ -46,9 +46,8 @@ class ActionModule(ActionBase):
         params = dict(_FIXED, **args)
         if self._delegated_elsewhere():
             # From a bastion or monitoring host: the same probes, as a module run there.
-            module_args = {key: value for key, value in params.items()
-                           if key in ARGUMENT_SPEC or key == "probes"}
-            module_args = {key: value for key, value in module_args.items() if value is not None}
+            module_args = {key: value for key, value in args.items() if value is not None}
+            module_args["probes"] = _FIXED["probes"]
             result.update(self._execute_module(module_name="beatsync.ops.diagnose", module_args=module_args,
                                                task_vars=task_vars, tmp=tmp))
             result["probed_from"] = self._task.delegate_to
