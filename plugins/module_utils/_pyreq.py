@@ -30,7 +30,7 @@ The subset here follows what ``packaging`` (the library pip vendors) answers:
 Installed versions are checked with pre-releases allowed, as ``pip check`` does.
 """
 
-from __future__ import annotations
+from __future__ import absolute_import, division, print_function
 
 import json
 import os
@@ -873,6 +873,9 @@ def _check_with(line, installed, environment, backend):
         return applies, req.specifier.contains(installed, prereleases=True)
     _name, req_class, _version_class = backend
     req = req_class(line)
+    # Older packaging (before 22) has no default for "extra" and raises on `extra == "x"`.
+    environment = dict(environment or {})
+    environment.setdefault("extra", "")
     applies = True if req.marker is None else req.marker.evaluate(environment)
     if installed is None or req.url:
         return applies, None

@@ -433,3 +433,35 @@ def test_main_stdlib_backend_and_bad_request():
 def test_installed_versions_sees_this_interpreter():
     versions = _pyreq.installed_versions()
     assert "pytest" in versions and parse_version(versions["pytest"])
+
+
+_OTHER_PYTHONS = ["python3.6", "python3.7", "python3.8", "python3.9", "python3.10", "python3.11", "python3.13"]
+_DRIVER = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import _pyreq
+cases = json.load(sys.stdin)
+out = []
+for line, installed, env, _status in cases:
+    out.append([_pyreq.check_requirement(line, installed, env, backend=b)["status"] for b in ("stdlib", "vendored")])
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("python", _OTHER_PYTHONS)
+def test_check_table_in_other_interpreters(python):
+    """The table again, in each other interpreter found here, with both backends (the vendored
+    packaging of older pips included)."""
+    import glob
+    import shutil
+    exe = shutil.which(python)
+    found = sorted(glob.glob("/root/.pyenv/versions/%s.*/bin/%s" % (python[6:], python)))
+    if found:
+        exe = found[-1]
+    if exe is None or subprocess.run([exe, "-c", "import pip"], capture_output=True, check=False).returncode:
+        pytest.skip("%s with pip is not installed here" % python)
+    proc = subprocess.run([exe, "-I", "-c", _DRIVER, str(MODULE.parent)], input=json.dumps(CHECK_CASES),
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    for case, answers in zip(CHECK_CASES, json.loads(proc.stdout)):
+        assert answers == [case[3], case[3]], case
