@@ -1020,4 +1020,4 @@ def main(stdin=None, stdout=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -202,9 +202,11 @@ def run_as(argv, user=None, group=None, env=None, cwd=None, timeout=60.0, stdin=
     else:
         cwd_for_popen = cwd
     try:
-        proc = subprocess.Popen(command, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd_for_popen,
-                                env=clean_environment(identity, env), close_fds=True, **kwargs)
+        # Not AnsibleModule.run_command: it cannot change user, group or groups.
+        proc = subprocess.Popen(  # pylint: disable=ansible-bad-function
+            command, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd_for_popen,
+            env=clean_environment(identity, env), close_fds=True, **kwargs)
     except (OSError, subprocess.SubprocessError, ValueError) as exc:
         where = (" in %s" % cwd) if cwd else ""
         result["error"] = "cannot start %s as %s%s: %s" % (command[0], identity["user"], where, exc)

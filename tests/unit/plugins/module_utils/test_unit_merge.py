@@ -49,7 +49,7 @@ def test_cat_header_needs_blank_line_and_unit_suffix():
             "ExecStart=/bin/true\n# /etc/also-not.service\n\n# /etc/systemd/system/x.service.d/a.conf\n"
             "[Service]\nUser=a\n")
     files = um.parse_systemctl_cat(text)
-    assert [path for path, _ in files] == ["/etc/systemd/system/x.service", "/etc/systemd/system/x.service.d/a.conf"]
+    assert [path for path, _text in files] == ["/etc/systemd/system/x.service", "/etc/systemd/system/x.service.d/a.conf"]
     assert "# /etc/also-not.service" in files[0][1]
 
 
@@ -157,8 +157,8 @@ def test_drift_multi():
 
 
 def test_drift_in_the_unit_file_itself():
-    host = "# %s\n%s" % (UNIT, CANONICAL.replace("WorkingDirectory=/opt/beatsync/web_service/backend",
-                                                   "WorkingDirectory=/srv/elsewhere"))
+    moved = CANONICAL.replace("WorkingDirectory=/opt/beatsync/web_service/backend", "WorkingDirectory=/srv/elsewhere")
+    host = "# %s\n%s" % (UNIT, moved)
     drifts = um.unit_drift(host, CANONICAL)
     assert [(d["key"], d["in_dropin"], d["sources"][0]["kind"], d["sources"][0]["lines"]) for d in drifts] == [
         ("WorkingDirectory", False, "unit_file", [8])]
@@ -171,8 +171,8 @@ def test_drift_whitespace_and_quoting_are_not_drift():
 
 
 def test_drift_custom_settings_and_missing_unit():
-    drifts = um.unit_drift(fixture("cat-merge-multi.txt"), CANONICAL, settings={"Service": ("RestartSec",),
-                                                                              "Unit": ("Description",)})
+    settings = {"Service": ("RestartSec",), "Unit": ("Description",)}
+    drifts = um.unit_drift(fixture("cat-merge-multi.txt"), CANONICAL, settings=settings)
     assert [(d["section"], d["key"], d["sources"][0]["path"]) for d in drifts] == [
         ("Service", "RestartSec", "/etc/systemd/system/service.d/05-all-services.conf"),
         ("Unit", "Description", DROPIN + "20-user.conf")]
