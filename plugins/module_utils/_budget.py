@@ -29,6 +29,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import json
+import math
 import os
 import stat
 import tempfile
@@ -140,7 +141,7 @@ def read_state(path):
     entries = []
     for number, entry in enumerate(state["restarts"]):
         at = entry.get("at") if isinstance(entry, dict) else None
-        if isinstance(at, bool) or not isinstance(at, (int, float)) or at != at or at < 0:
+        if isinstance(at, bool) or not isinstance(at, (int, float)) or not math.isfinite(at) or at < 0:
             return [], "the state file %s has an entry without a valid time (restarts[%d])" % (path, number)
         entries.append({"at": float(at), "at_iso": iso(at), "run_id": str(entry.get("run_id", "")),
                         "source": str(entry.get("source", ""))})

@@ -130,7 +130,7 @@ def test_stale_takeover_never_removes_a_fresh_lock(tmp_path):
                    for number in range(8)]
         for worker in workers:
             worker.start()
-        outcomes = [queue.get(timeout=60) for _ in workers]
+        outcomes = [queue.get(timeout=60) for _worker in workers]
         for worker in workers:
             worker.join(timeout=60)
         winners = [outcome for outcome in outcomes if outcome[1]]

@@ -152,10 +152,10 @@ def test_many_processes_consuming_at_once(tmp_path):
     path = str(tmp_path / "beatsync-ops" / "restarts.json")
     context = multiprocessing.get_context("fork")
     barrier, queue = context.Barrier(12), context.Queue()
-    workers = [context.Process(target=_consume, args=(path, barrier, queue)) for _ in range(12)]
+    workers = [context.Process(target=_consume, args=(path, barrier, queue)) for _number in range(12)]
     for worker in workers:
         worker.start()
-    outcomes = sorted(queue.get(timeout=120) for _ in workers)
+    outcomes = sorted(queue.get(timeout=120) for _worker in workers)
     for worker in workers:
         worker.join(timeout=60)
     assert outcomes == ["consumed"] * 3 + ["restart_budget_exhausted"] * 9
