@@ -1,77 +1,270 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, BeatSync operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A per-host lock file that outlives one process: two repairs of one host never interleave.
+"""PRIVATE to the collection: a per-host lock that outlives one process, so two repairs of
+one host never interleave.
 
-The lock is a file created with O_EXCL holding its owner and time. Each Ansible task is its
-own process, so flock() would be released at once; an O_EXCL file is held until removed.
-A lock older than stale_after seconds (a repair that died) is taken over.
+- The lock is a file holding its owner and time. Each Ansible task is its own process, so a
+  flock() on the lock itself would be released at once; the file is held until removed.
+- It lives in a root-only directory (default /run/beatsync-ops/, created 0700). The directory
+  must be a real directory owned by the user running this and not writable by group or others;
+  anything else (for example the world-writable /run/lock) is refused.
+- The file appears with its whole content at once: it is written to a temporary file and
+  hard-linked into place (link() fails when the lock exists).
+- Every change (take, take over, release) happens under an exclusive flock() on a guard file
+  next to the lock (``.<name>.guard``, never removed), held for milliseconds. So a waiter that
+  decided a lock is stale cannot remove a FRESH lock another waiter has just made: the decision
+  and the unlink happen under the guard, and the inode is compared again before the unlink.
+- A lock is stale (taken over) when it is older than stale_after seconds, when it was taken
+  before the host's last boot, or when the process it names as owner_pid has exited.
+
+Standard library only.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
+import stat
+import tempfile
 import time
+
+DEFAULT_PATH = "/run/beatsync-ops/repair.lock"
+MAX_LOCK_BYTES = 4096
+BOOT_ID = "/proc/sys/kernel/random/boot_id"
+
+
+class LockError(Exception):
+    """The lock cannot be used safely (directory, guard); the message says why."""
+
+
+def boot_id():
+    try:
+        with open(BOOT_ID, encoding="ascii") as handle:
+            return handle.read(64).strip() or None
+    except OSError:
+        return None
+
+
+def process_start(pid):
+    """Start time (clock ticks since boot) of a live process, None when gone or a zombie."""
+    try:
+        with open("/proc/%d/stat" % int(pid), encoding="utf-8", errors="replace") as handle:
+            text = handle.read(4096)
+    except (OSError, ValueError):
+        return None
+    fields = text[text.rfind(")") + 2:].split()
+    if len(fields) < 20 or fields[0] in ("Z", "X") or not fields[19].isdigit():
+        return None
+    return int(fields[19])
+
+
+def check_directory(directory, create=True):
+    """Make sure directory is a safe lock directory (created 0700 when missing and create).
+
+    Raises LockError naming the problem. Only the last component is created.
+    """
+    try:
+        st = os.lstat(directory)
+    except FileNotFoundError:
+        if not create:
+            return False
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise LockError("cannot create the lock directory %s: %s" % (directory, exc.strerror or exc))
+        st = os.lstat(directory)
+    if not stat.S_ISDIR(st.st_mode):
+        raise LockError("the lock directory %s is not a directory (a symlink or a file)" % directory)
+    if st.st_uid != os.geteuid():
+        raise LockError("the lock directory %s is owned by uid %d, not by uid %d who runs this; use a root-only "
+                        "directory such as /run/beatsync-ops" % (directory, st.st_uid, os.geteuid()))
+    if st.st_mode & 0o022:
+        raise LockError("the lock directory %s is writable by group or others (mode %04o), so anyone could remove "
+                        "or forge the lock; use a root-only directory such as /run/beatsync-ops"
+                        % (directory, stat.S_IMODE(st.st_mode)))
+    return True
+
+
+def _read(path):
+    """(content, stat) of the lock: ({}, None) when absent; content {"unreadable": True} when garbage."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return {}, None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return {"unreadable": True, "problem": "the lock is a symlink"}, os.lstat(path)
+        raise
+    try:
+        st = os.fstat(fd)
+        data = os.read(fd, MAX_LOCK_BYTES)
+    finally:
+        os.close(fd)
+    try:
+        content = json.loads(data.decode("utf-8") or "null")
+    except (UnicodeDecodeError, ValueError):
+        content = None
+    if not isinstance(content, dict):
+        content = {"unreadable": True}
+    return content, st
 
 
 def read_lock(path):
     """The lock's content as a dict, {} when absent, {"unreadable": True} when garbage."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.loads(handle.read(4096) or "{}")
-        return data if isinstance(data, dict) else {"unreadable": True}
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError):
+        return _read(path)[0]
+    except OSError:
         return {"unreadable": True}
 
 
-def _age(path):
+def stale_reason(holder, st, stale_after, now=None):
+    """Why a held lock is abandoned, or None when it is live."""
+    now = time.time() if now is None else now
+    age = now - st.st_mtime
+    if age > stale_after:
+        return "older than %ss (%ds)" % (stale_after, age)
+    current_boot = boot_id()
+    if holder.get("boot_id") and current_boot and holder["boot_id"] != current_boot:
+        return "taken before the host's last boot"
+    owner_pid = holder.get("owner_pid")
+    if isinstance(owner_pid, int) and not isinstance(owner_pid, bool) and owner_pid > 0:
+        start = process_start(owner_pid)
+        if start is None:
+            return "its owner process %d has exited" % owner_pid
+        if isinstance(holder.get("owner_start"), int) and holder["owner_start"] != start:
+            return "its owner process %d has exited (the pid now belongs to another process)" % owner_pid
+    return None
+
+
+class _Guard:
+    def __init__(self, path):
+        directory, name = os.path.split(path)
+        self.path = os.path.join(directory, ".%s.guard" % name)
+        self.fd = None
+
+    def __enter__(self):
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+        self.fd = os.open(self.path, flags, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)  # held for milliseconds by whoever has it
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
+
+
+def _create(path, holder):
+    """Link a complete lock file into place; False when a lock exists already."""
+    directory = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(prefix=".lock.", dir=directory)
     try:
-        return time.time() - os.stat(path).st_mtime
-    except OSError:
-        return None
-
-
-def acquire(path, owner, wait=60.0, stale_after=3600.0, poll=0.5):
-    """Take the lock; returns (acquired, info). Waits up to `wait` seconds for a holder."""
-    deadline = time.monotonic() + wait
-    took_over = None
-    while True:
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            holder = read_lock(path)
-            if holder.get("owner") == owner:
-                return True, {"holder": holder, "already_held": True, "took_over": None}
-            age = _age(path)
-            if age is not None and age > stale_after:
-                took_over = holder
-                try:
-                    os.unlink(path)
-                except FileNotFoundError:
-                    pass
-                continue
-            if time.monotonic() >= deadline:
-                return False, {"holder": holder, "age": age, "already_held": False, "took_over": None}
-            time.sleep(poll)
-            continue
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            holder = {"owner": owner, "pid": os.getpid(), "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-            handle.write(json.dumps(holder))
-        return True, {"holder": holder, "already_held": False, "took_over": took_over}
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(json.dumps(holder, sort_keys=True))
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        os.unlink(tmp)
+
+
+def _holder(owner, owner_pid):
+    now = time.time()
+    holder = {"owner": owner, "pid": os.getpid(), "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+              "since_epoch": round(now, 3), "boot_id": boot_id()}
+    if owner_pid:
+        holder["owner_pid"] = int(owner_pid)
+        holder["owner_start"] = process_start(owner_pid)
+    return holder
+
+
+def _same_file(path, st):
+    try:
+        now = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    return (now.st_ino, now.st_dev, now.st_mtime_ns) == (st.st_ino, st.st_dev, st.st_mtime_ns)
+
+
+def acquire(path, owner, wait=60.0, stale_after=3600.0, poll=0.2, owner_pid=None):
+    """Take the lock; returns (acquired, info). Waits up to `wait` seconds for a holder.
+
+    info: {holder, already_held, took_over (the stale holder with its stale_reason, or None),
+    age, waited}. Raises LockError for an unsafe directory, OSError when it cannot be created.
+    """
+    check_directory(os.path.dirname(path) or ".", create=True)
+    if owner_pid and process_start(owner_pid) is None:
+        raise LockError("owner_pid %s is not a running process" % owner_pid)
+    started = time.monotonic()
+    deadline = started + wait
+    while True:
+        with _Guard(path):
+            holder, st = _read(path)
+            if st is None:
+                mine = _holder(owner, owner_pid)
+                if _create(path, mine):
+                    return True, {"holder": mine, "already_held": False, "took_over": None, "age": 0,
+                                  "waited": round(time.monotonic() - started, 2)}
+                continue  # a lock appeared without the guard (an older client): look again
+            if holder.get("owner") == owner:
+                return True, {"holder": holder, "already_held": True, "took_over": None,
+                              "age": round(time.time() - st.st_mtime, 2), "waited": round(time.monotonic() - started, 2)}
+            reason = stale_reason(holder, st, stale_after)
+            if reason is not None and _same_file(path, st):
+                os.unlink(path)
+                mine = _holder(owner, owner_pid)
+                if _create(path, mine):
+                    took_over = dict(holder, stale_reason=reason)
+                    return True, {"holder": mine, "already_held": False, "took_over": took_over, "age": 0,
+                                  "waited": round(time.monotonic() - started, 2)}
+                continue
+        if time.monotonic() >= deadline:
+            return False, {"holder": holder, "already_held": False, "took_over": None,
+                           "age": round(time.time() - st.st_mtime, 2), "waited": round(time.monotonic() - started, 2)}
+        time.sleep(min(poll, max(deadline - time.monotonic(), 0.01)))
+
+
+def inspect(path, owner, stale_after=3600.0):
+    """Read-only view for check mode: {holder, acquired, stale_reason, age, directory_ok}."""
+    directory = os.path.dirname(path) or "."
+    info = {"holder": {}, "acquired": False, "stale_reason": None, "age": None, "directory_problem": None}
+    try:
+        check_directory(directory, create=False)
+    except LockError as exc:
+        info["directory_problem"] = str(exc)
+        return info
+    try:
+        holder, st = _read(path)
+    except OSError:
+        holder, st = {"unreadable": True}, None
+    info["holder"] = holder
+    if st is not None:
+        info["acquired"] = holder.get("owner") == owner
+        info["age"] = round(time.time() - st.st_mtime, 2)
+        info["stale_reason"] = stale_reason(holder, st, stale_after)
+    return info
 
 
 def release(path, owner, force=False):
     """Remove the lock if this owner holds it (or force); returns (released, holder)."""
-    holder = read_lock(path)
-    if not holder:
-        return False, holder
-    if holder.get("owner") != owner and not force:
-        return False, holder
-    try:
+    directory = os.path.dirname(path) or "."
+    if not check_directory(directory, create=False):
+        return False, {}
+    with _Guard(path):
+        holder, st = _read(path)
+        if st is None:
+            return False, holder
+        if holder.get("owner") != owner and not force:
+            return False, holder
+        if not _same_file(path, st):
+            return False, holder
         os.unlink(path)
-    except FileNotFoundError:
-        return False, holder
     return True, holder

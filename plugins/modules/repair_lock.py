@@ -10,24 +10,30 @@ module: repair_lock
 short_description: Hold a per-host lock so two BeatSync repairs of one host cannot interleave
 version_added: 0.1.0
 description:
-  - Creates a lock file atomically (C(O_EXCL)) with an owner and a time, and removes it again.
-  - A second repair of the same host waits up to O(wait) seconds, then fails naming the holder.
-  - A lock older than O(stale_after) seconds (a repair that died) is taken over.
+  - Takes a lock file with an owner and a time, and removes it again. A second repair of the same host waits up
+    to O(wait) seconds, then fails naming the holder.
+  - The lock lives in a root-only directory (default C(/run/beatsync-ops/), created mode 0700). The directory must
+    be owned by the user running the module and not writable by group or others; a directory such as the
+    world-writable C(/run/lock) is refused, since anyone could remove or forge a lock there.
+  - A lock is taken over when it is stale, older than O(stale_after) seconds, taken before the host's last
+    boot, or when the process it names as O(owner_pid) has exited. The takeover cannot remove a fresh lock another
+    waiter has just made, every change happens under an exclusive C(flock) on a guard file next to the lock, and
+    the lock's inode is compared again before it is removed.
 author:
   - BeatSync operations (@beatsync)
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
-    details: In check mode the lock is only inspected, never taken or removed.
+    details: In check mode the lock is only inspected, never taken or removed, and no directory is created.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
   path:
-    description: The lock file.
+    description: The lock file. Its directory is created (mode 0700) when missing; the directory's parent must exist.
     type: path
-    default: /run/lock/beatsync-repair.lock
+    default: /run/beatsync-ops/repair.lock
   state:
     description: C(present) takes the lock, C(absent) releases it.
     type: str
@@ -37,6 +43,12 @@ options:
     description: Who holds it; releasing needs the same owner (or O(force)).
     type: str
     required: true
+  owner_pid:
+    description:
+      - A process on the host that owns the lock while it runs (for example the C(ansible-playbook) process with a
+        local connection, or an event-driven worker). When it has exited, the lock is stale and is taken over at
+        once instead of after O(stale_after).
+    type: int
   wait:
     description: Seconds to wait for another holder to finish.
     type: float
@@ -54,7 +66,8 @@ options:
 EXAMPLES = r"""
 - name: Take the repair lock
   beatsync.ops.repair_lock:
-    owner: "{{ ansible_run_tags | join(',') }}-{{ lookup('ansible.builtin.pipe', 'date +%s%N') }}"
+    owner: "repair-{{ tower_job_id | default(lookup('ansible.builtin.pipe', 'date +%s%N')) }}"
+    wait: 120
   register: lock
 
 - name: Release the repair lock
@@ -65,7 +78,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 acquired:
-  description: Whether this owner holds the lock now (always false in check mode for a free lock).
+  description: Whether this owner holds the lock now (in check mode, whether it already held it).
   returned: state is present
   type: bool
 released:
@@ -73,13 +86,28 @@ released:
   returned: state is absent
   type: bool
 holder:
-  description: The lock's owner, pid and time as read or written.
+  description:
+    - Who holds the lock, as read or written, C({owner, pid, since, since_epoch, boot_id}) and C(owner_pid),
+      C(owner_start) when O(owner_pid) was given; C(unreadable=true) for a lock file that is not valid.
   returned: always
   type: dict
+  sample: {owner: awx-4242, pid: 3121, since: "2026-12-01T10:00:00Z", since_epoch: 1796119200.0, boot_id: 0c5e...}
 took_over:
-  description: The abandoned holder whose stale lock was taken over, if any.
+  description: The abandoned holder whose stale lock was taken over, with its C(stale_reason), if any.
   returned: state is present
   type: dict
+age:
+  description: Seconds since the lock (this one or the holder's) was taken.
+  returned: state is present
+  type: float
+waited:
+  description: Seconds spent waiting for the lock.
+  returned: state is present and not in check mode
+  type: float
+stale_reason:
+  description: In check mode, why the current lock would be taken over (null when it is live or absent).
+  returned: in check mode
+  type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -90,9 +118,10 @@ from ansible_collections.beatsync.ops.plugins.module_utils import _lock
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            path=dict(type="path", default="/run/lock/beatsync-repair.lock"),
+            path=dict(type="path", default=_lock.DEFAULT_PATH),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             owner=dict(type="str", required=True),
+            owner_pid=dict(type="int"),
             wait=dict(type="float", default=60),
             stale_after=dict(type="float", default=3600),
             force=dict(type="bool", default=False),
@@ -104,25 +133,36 @@ def main():
         module.fail_json(msg="wait must be >= 0 and stale_after > 0, got wait=%s stale_after=%s" % (params["wait"], params["stale_after"]))
     if not params["owner"].strip():
         module.fail_json(msg="owner must not be empty")
+    if params["owner_pid"] is not None and params["owner_pid"] < 1:
+        module.fail_json(msg="owner_pid must be a process id (>= 1), got %s" % params["owner_pid"])
+    path = params["path"]
+    directory = path.rsplit("/", 1)[0] or "/"
     if module.check_mode:
-        holder = _lock.read_lock(params["path"])
-        module.exit_json(changed=False, acquired=holder.get("owner") == params["owner"], released=False, holder=holder)
-    if params["state"] == "absent":
-        released, holder = _lock.release(params["path"], params["owner"], params["force"])
-        module.exit_json(changed=released, released=released, holder=holder)
-    directory = params["path"].rsplit("/", 1)[0] or "/"
+        info = _lock.inspect(path, params["owner"], params["stale_after"])
+        if info["directory_problem"]:
+            module.fail_json(msg="refusing the lock %s: %s" % (path, info["directory_problem"]), holder={})
+        module.exit_json(changed=False, acquired=info["acquired"], released=False, holder=info["holder"],
+                         stale_reason=info["stale_reason"], age=info["age"])
     try:
-        acquired, info = _lock.acquire(params["path"], params["owner"], params["wait"], params["stale_after"])
+        if params["state"] == "absent":
+            released, holder = _lock.release(path, params["owner"], params["force"])
+            module.exit_json(changed=released, released=released, holder=holder)
+        acquired, info = _lock.acquire(path, params["owner"], params["wait"], params["stale_after"],
+                                       owner_pid=params["owner_pid"])
+    except _lock.LockError as exc:
+        module.fail_json(msg="cannot create the lock file %s: %s" % (path, exc) if "cannot create" in str(exc)
+                         else "refusing the lock %s: %s" % (path, exc))
     except OSError as exc:
-        module.fail_json(msg="cannot create the lock file %s in %s: %s" % (params["path"], directory, exc.strerror or exc))
+        module.fail_json(msg="cannot create the lock file %s in %s: %s" % (path, directory, exc.strerror or exc))
     if not acquired:
         holder = info["holder"]
         module.fail_json(
             msg="another repair holds %s (owner %s, pid %s, since %s); waited %ss. Try again later, or release it with "
                 "state=absent force=true if that repair is known dead." % (
-                    params["path"], holder.get("owner"), holder.get("pid"), holder.get("since"), params["wait"]),
-            acquired=False, holder=holder)
-    module.exit_json(changed=not info["already_held"], acquired=True, holder=info["holder"], took_over=info["took_over"])
+                    path, holder.get("owner"), holder.get("pid"), holder.get("since"), params["wait"]),
+            acquired=False, holder=holder, age=info["age"], waited=info["waited"])
+    module.exit_json(changed=not info["already_held"], acquired=True, holder=info["holder"], took_over=info["took_over"],
+                     age=info["age"], waited=info["waited"])
 
 
 if __name__ == "__main__":
