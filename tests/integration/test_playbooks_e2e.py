@@ -194,7 +194,7 @@ def test_smoke_passes_on_healthy_and_fails_on_broken_with_junit(bed_host, tmp_pa
 
 
 def test_second_repair_waits_for_the_lock(bed_host, tmp_path):
-    bed_host.exec(["bash", "-c", "echo '{\"owner\": \"someone-else\", \"pid\": 1}' > /run/lock/beatsync-repair.lock"])
+    bed_host.exec(["bash", "-c", "install -d -m 0700 /run/beatsync-ops && echo '{\"owner\": \"someone-else\", \"pid\": 1}' > /run/beatsync-ops/repair.lock"])
     try:
         break_host(bed_host, "service_stopped")
         inventory = write_inventory(tmp_path, bed_host, beatsync_lock_wait=2)
@@ -202,7 +202,7 @@ def test_second_repair_waits_for_the_lock(bed_host, tmp_path):
         assert proc.returncode != 0
         assert "another repair holds" in proc.stdout
     finally:
-        bed_host.exec(["rm", "-f", "/run/lock/beatsync-repair.lock"])
+        bed_host.exec(["rm", "-f", "/run/beatsync-ops/repair.lock"])
 
 
 def test_foreign_listener_is_stopped_only_when_the_operator_allows_it(bed_host, tmp_path):

@@ -17,4 +17,4 @@ def test_unit_is_canonical_and_running(host):
 
 
 def test_no_repair_lock_left_behind(host):
-    assert not host.file("/run/lock/beatsync-repair.lock").exists
+    assert not host.file("/run/beatsync-ops/repair.lock").exists
