@@ -3,7 +3,7 @@
 # mmdebstrap for the systemd test hosts) and .venv with the pinned Python tools.
 # Idempotent: a second run with unchanged requirements does nothing.
 #
-#   scripts/bootstrap.sh [--python PYTHON]
+#   scripts/bootstrap.sh [--python PYTHON] [--check]
 #
 # Two lanes, chosen by the Python the venv is made with:
 #   - Python >= 3.12 (the first one found: python3.12, python3.13, pyenv's, python3):
@@ -12,19 +12,22 @@
 #     constraints-py311.txt (ansible-core 2.19, the newest that runs on 3.11).
 # --python PYTHON (or BEATSYNC_PYTHON=PYTHON) takes that interpreter and its lane, e.g.
 # `--python /usr/bin/python3` for the 3.11 lane on a machine that also has a 3.12; an
-# existing venv keeps the interpreter it was made with.
+# existing venv keeps the interpreter it was made with. --check prints the interpreter, the
+# requirement files and whether the venv is up to date, and changes nothing.
 # Env: BEATSYNC_VENV (default .venv), BEATSYNC_PYTHON.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 venv="${BEATSYNC_VENV:-$top/.venv}"
 want_python="${BEATSYNC_PYTHON:-}"
+check_only=0
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --python) [ "$#" -ge 2 ] || { echo "bootstrap: --python needs an interpreter" >&2; exit 2; }
               want_python=$2; shift 2 ;;
     --python=*) want_python=${1#--python=}; shift ;;
+    --check) check_only=1; shift ;;
     -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-    *) echo "bootstrap: unknown option '$1' (only --python PYTHON)" >&2; exit 2 ;;
+    *) echo "bootstrap: unknown option '$1' (--python PYTHON, --check)" >&2; exit 2 ;;
   esac
 done
 # An existing venv keeps its interpreter, and so its lane, unless --python says otherwise
@@ -69,6 +72,13 @@ else
 fi
 toolchain="$top/requirements/toolchain$lane.txt"
 constraints="$top/requirements/constraints$lane.txt"
+want=$(cat "$toolchain" "$constraints" | sha256sum | cut -d' ' -f1)
+if [ "$check_only" = 1 ]; then
+  state="to be created"
+  [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.toolchain.sha256" 2>/dev/null)" = "$want" ] && state="up to date"
+  echo "bootstrap: python $py ($("$py" --version 2>&1)), requirements/toolchain$lane.txt, $venv $state"
+  exit 0
+fi
 
 need_debs=()
 for pkg in podman runc mmdebstrap uidmap iptables git shellcheck; do
@@ -91,7 +101,6 @@ if [ "${#need_debs[@]}" -gt 0 ]; then
 fi
 
 stamp="$venv/.toolchain.sha256"
-want=$(cat "$toolchain" "$constraints" | sha256sum | cut -d' ' -f1)
 if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
   exit 0
 fi
