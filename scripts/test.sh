@@ -24,6 +24,9 @@ bash scripts/bootstrap.sh || { echo "bootstrap failed"; exit 1; }
 # Everything below is independent of each other's result: run all, report all.
 step "ansible-lint (production profile)" bash scripts/lint.sh
 step "ansible-test sanity" bash scripts/sanity.sh
+# The Python 3.11 lane (Debian 12's python3, pyenv hidden): sanity and unit tests on the oldest
+# ansible-core the collection claims, from a second venv (build/venv-py311).
+step "oldest ansible-core (Python 3.11 lane)" bash scripts/test-oldest-core.sh
 # The systemd test hosts' image (skipped when one from the same recipe exists).
 step "systemd test image" bash scripts/build-image.sh
 # Two workers (BEATSYNC_TEST_WORKERS): most tests wait on systemd containers, Molecule and

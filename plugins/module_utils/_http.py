@@ -56,6 +56,13 @@ def parse_url(url, name="url"):
     try:
         parts = urlsplit(url)
     except ValueError as exc:
+        # Python 3.11 already rejects "[::1]x" here, 3.12 only below: one message on both.
+        netloc = url.partition("://")[2]
+        for sep in "/?#":
+            netloc = netloc.partition(sep)[0]
+        rest = netloc.rpartition("@")[2].partition("]")[2]
+        if netloc.rpartition("@")[2].startswith("[") and rest and not rest.startswith(":"):
+            raise ProbeInputError("%s has a malformed IPv6 address in %r" % (name, url))
         raise ProbeInputError("%s is not a valid URL (%s), got %r" % (name, exc, url))
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not url.lower().startswith(scheme + "://"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: external_probe
 short_description: Request a host's /api/health and /docs from the controller, in the controller's own process
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The runbook's "test external access" check (C(curl http://SERVER_IP:8000/docs) from another
     machine), done by the controller for each host.

@@ -10,7 +10,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: write_reports
 short_description: Write the per-host JSON reports and the fleet summary on the controller in one step
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Writes one JSON file per host (C(<dir>/<host><suffix>.json)) and, when O(summary) is given,
     the Markdown fleet summary (C(<dir>/<summary_name>.md)), on the controller.

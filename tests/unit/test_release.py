@@ -1,0 +1,285 @@
+"""The collection as released: what the tarball holds, its links, licence, metadata, changelog.
+
+- `ansible-galaxy collection build` of the work tree gives a tarball with no development
+  content (an allow-list of top-level entries plus a deny-list of dev paths), with COPYING,
+  CHANGELOG.rst and the docs; every relative link in the shipped Markdown and reST resolves to
+  a file inside the tarball (so nothing points at ../shared or a dev-only file).
+- version_added of every module, plugin and role is set and not newer than galaxy.yml's version.
+- requires_ansible and the dependency ranges have upper bounds and match the ansible-core
+  versions the toolchains pin (requirements/toolchain*.txt); every dependency is used.
+- `antsibull-changelog release` of the current tree for galaxy.yml's version (in a copy) gives
+  a CHANGELOG.rst that lists every module, plugin, role and playbook, holds no Ansible markup
+  (C(...), O(...)) and is valid reST; the committed CHANGELOG.rst is what changelog.yaml renders.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path, PurePosixPath
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+GALAXY = yaml.safe_load((REPO / "galaxy.yml").read_text(encoding="utf-8"))
+VERSION = GALAXY["version"]
+
+# What a release may hold at its top level (MANIFEST.json and FILES.json come from the build).
+ALLOWED_TOP = {
+    "MANIFEST.json", "FILES.json", "README.md", "COPYING", "CHANGELOG.rst",
+    "changelogs", "docs", "meta", "plugins", "roles", "playbooks", "extensions",
+    "awx", "collections", "inventory", "execution-environment.yml", "decision-environment.yml",
+}
+# Development content, wherever the allow-list would let it through.
+FORBIDDEN = (
+    "molecule/", "scripts/", "requirements/", "tests/", "benchmarks/", "inventory/demo/", ".ci/",
+    "build/", "ee/", ".venv/", ".git/", ".ansible/", ".cache/", ".pytest_cache/", "reports/",
+    "beatsync-reports/", "pytest.ini", ".ansible-lint", ".gitignore", "changelogs/.plugin-cache.yaml",
+)
+
+# [text](target) and ![alt](target) in Markdown, src="..." in HTML, `text <target>`_ in reST.
+MD_LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+HTML_SRC = re.compile(r"""(?:src|href)=["']([^"']+)["']""")
+RST_LINK = re.compile(r"`[^`<]*<([^>`]+)>`__?")
+# Ansible documentation markup that reST would print literally.
+ANSIBLE_MARKUP = re.compile(r"(?<![\w`])(?:[CMOPIBULEV]|RV)\([^)]*\)")
+
+
+def _tool(name):
+    path = BIN / name
+    if path.exists():
+        return str(path)
+    found = shutil.which(name)
+    if not found:
+        pytest.skip("%s not found" % name)
+    return found
+
+
+def _env(home):
+    env = dict(os.environ)
+    for var in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS", "ANSIBLE_CONFIG"):
+        env.pop(var, None)
+    env.update(ANSIBLE_HOME=str(home), ANSIBLE_LOCAL_TEMP=str(Path(home) / "tmp"),
+               ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + env.get("PATH", ""))
+    return env
+
+
+def _run(cmd, cwd, env, timeout=600):
+    proc = subprocess.run(cmd, cwd=str(cwd), env=env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    assert proc.returncode == 0, "%s -> %d\nstdout:\n%s\nstderr:\n%s" % (
+        " ".join(map(str, cmd)), proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:])
+    return proc
+
+
+def _tree_files():
+    """The files of the work tree that git would commit (tracked, or untracked and not ignored)."""
+    proc = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                          cwd=str(REPO), capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        pytest.skip("not a git work tree: %s" % proc.stderr.strip())
+    return [p for p in proc.stdout.split("\0") if p and (REPO / p).is_file()]
+
+
+def _copy_tree(dest):
+    for rel in _tree_files():
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / rel, target)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def tarball(tmp_path_factory):
+    """Members of the tarball built from a clean copy of the work tree (no stray build output)."""
+    root = tmp_path_factory.mktemp("release")
+    src = _copy_tree(root / "src")
+    dist = root / "dist"
+    dist.mkdir()
+    home = root / "home"
+    home.mkdir()
+    _run([_tool("ansible-galaxy"), "collection", "build", "--output-path", str(dist), str(src)],
+         cwd=root, env=_env(home))
+    built = sorted(dist.glob("beatsync-ops-*.tar.gz"))
+    assert [p.name for p in built] == ["beatsync-ops-%s.tar.gz" % VERSION]
+    with tarfile.open(built[0]) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+        texts = {name: tar.extractfile(m).read().decode("utf-8") for name, m in members.items()
+                 if m.isfile() and name.endswith((".md", ".rst"))}
+        copying = tar.extractfile("COPYING").read().decode("utf-8") if "COPYING" in members else ""
+    return {"files": {n for n, m in members.items() if m.isfile()},
+            "dirs": {n for n, m in members.items() if m.isdir()},
+            "texts": texts, "copying": copying}
+
+
+def test_tarball_holds_no_development_content(tarball):
+    names = tarball["files"] | tarball["dirs"]
+    tops = {name.split("/", 1)[0] for name in names}
+    assert not tops - ALLOWED_TOP, (
+        "unexpected top-level entries in the tarball (add them to galaxy.yml build_ignore, or to "
+        "ALLOWED_TOP if users need them): %s" % sorted(tops - ALLOWED_TOP))
+    leaked = sorted(n for n in names for bad in FORBIDDEN
+                    if n == bad.rstrip("/") or n.startswith(bad if bad.endswith("/") else bad + "/")
+                    or (not bad.endswith("/") and n == bad))
+    assert not leaked, "development files in the tarball: %s" % leaked[:20]
+    compiled = sorted(n for n in names if "__pycache__" in n.split("/") or n.endswith(".pyc"))
+    assert not compiled, compiled[:5]
+    for needed in ("README.md", "COPYING", "CHANGELOG.rst", "meta/runtime.yml", "docs/runbook.md",
+                   "inventory/example/hosts.yml", "playbooks/diagnose.yml", "playbooks/repair.yml"):
+        assert needed in tarball["files"], needed
+
+
+def test_copying_is_the_full_gpl3(tarball):
+    text = tarball["copying"]
+    assert "GNU GENERAL PUBLIC LICENSE" in text and "Version 3, 29 June 2007" in text
+    assert "END OF TERMS AND CONDITIONS" in text and "How to Apply These Terms" in text
+    debian = Path("/usr/share/common-licenses/GPL-3")
+    if debian.is_file():
+        assert text == debian.read_text(encoding="utf-8")
+    assert "GPL-3.0-or-later" in GALAXY["license"]
+
+
+def _links(name, text):
+    found = MD_LINK.findall(text) + HTML_SRC.findall(text)
+    if name.endswith(".rst"):
+        found += RST_LINK.findall(text)
+    return found
+
+
+def test_every_relative_link_in_shipped_docs_resolves_inside_the_tarball(tarball):
+    shipped = tarball["files"] | tarball["dirs"]
+    assert "README.md" in tarball["texts"]
+    checked, broken = 0, []
+    for name, text in sorted(tarball["texts"].items()):
+        for link in _links(name, text):
+            if re.match(r"^[a-z][a-z0-9+.-]*:", link, re.I) or link.startswith(("#", "//")):
+                continue  # absolute URL, mailto:, in-page anchor
+            path = link.split("#", 1)[0].split("?", 1)[0]
+            if not path:
+                continue
+            target = PurePosixPath(name).parent / path
+            parts = []
+            for part in target.parts:
+                if part == "..":
+                    if not parts:
+                        broken.append("%s: %s leaves the collection" % (name, link))
+                        break
+                    parts.pop()
+                elif part != ".":
+                    parts.append(part)
+            else:
+                resolved = "/".join(parts).rstrip("/")
+                checked += 1
+                if resolved not in shipped:
+                    broken.append("%s: %s -> %s is not in the tarball" % (name, link, resolved))
+    assert not broken, "\n".join(broken)
+    assert checked >= 4, "expected README's links to docs/runbook.md, docs/architecture.md, CHANGELOG.rst, COPYING"
+    for name, text in tarball["texts"].items():
+        assert "../shared" not in text, "%s refers to ../shared, which no user's clone has" % name
+
+
+def _version_tuple(text):
+    return tuple(int(x) for x in re.findall(r"\d+", str(text))[:3])
+
+
+def test_version_added_is_set_and_not_newer_than_the_release():
+    problems = []
+    for path in sorted((REPO / "plugins").glob("*/*.py")):
+        if path.parent.name in ("module_utils", "doc_fragments") or path.name == "__init__.py":
+            continue
+        source = path.read_text(encoding="utf-8")
+        match = re.search(r"^version_added:\s*['\"]?([0-9.]+)", source, re.M)
+        if path.parent.name == "action" and (REPO / "plugins" / "modules" / path.name).exists():
+            continue  # documented by the module file of the same name
+        if not match:
+            problems.append("%s: no version_added" % path.relative_to(REPO))
+        elif _version_tuple(match.group(1)) > _version_tuple(VERSION):
+            problems.append("%s: version_added %s is newer than %s" % (path.relative_to(REPO), match.group(1), VERSION))
+    for spec in sorted((REPO / "roles").glob("*/meta/argument_specs.yml")):
+        main = (yaml.safe_load(spec.read_text(encoding="utf-8"))["argument_specs"] or {}).get("main") or {}
+        added = main.get("version_added")
+        if not added:
+            problems.append("%s: main entry point has no version_added (antsibull-changelog lists a new role by it)"
+                            % spec.relative_to(REPO))
+        elif _version_tuple(added) > _version_tuple(VERSION):
+            problems.append("%s: version_added %s is newer than %s" % (spec.relative_to(REPO), added, VERSION))
+    assert not problems, "\n".join(problems)
+
+
+def _pinned(requirements, name):
+    for line in (REPO / "requirements" / requirements).read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^%s==([0-9.]+)\s*$" % re.escape(name), line.strip())
+        if match:
+            return _version_tuple(match.group(1))
+    raise AssertionError("%s is not pinned in requirements/%s" % (name, requirements))
+
+
+def test_requires_ansible_matches_the_ansible_core_versions_ci_runs():
+    runtime = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text(encoding="utf-8"))
+    spec = runtime["requires_ansible"]
+    lower = re.search(r">=\s*([0-9.]+)", spec)
+    upper = re.search(r"<\s*([0-9.]+)", spec)
+    assert lower and upper, "requires_ansible needs a lower and an upper bound: %r" % spec
+    tested = sorted({_pinned(name, "ansible-core") for name in ("toolchain.txt", "toolchain-py311.txt")})
+    # The oldest claimed is the oldest tested (minor version), the newest tested is below the bound.
+    assert _version_tuple(lower.group(1))[:2] == tested[0][:2], (spec, tested)
+    assert tested[-1] < _version_tuple(upper.group(1)), (spec, tested)
+    assert _version_tuple(upper.group(1))[:2] == (tested[-1][0], tested[-1][1] + 1), (
+        "the upper bound must be the next minor after the newest tested ansible-core", spec, tested)
+
+
+def test_dependencies_have_upper_bounds_and_are_used():
+    deps = GALAXY.get("dependencies") or {}
+    code = "\n".join(p.read_text(encoding="utf-8", errors="replace")
+                     for top in ("plugins", "roles", "playbooks", "extensions")
+                     for p in (REPO / top).rglob("*") if p.is_file() and p.suffix in (".py", ".yml", ".yaml", ".j2"))
+    for name, spec in deps.items():
+        assert re.search(r">=\s*\d", spec) and re.search(r"<\s*\d", spec), "%s: %r needs >= and < bounds" % (name, spec)
+        assert name + "." in code, "%s is a dependency but nothing in the collection uses it" % name
+
+
+def _release_copy(tmp_path):
+    """A copy of the tree with `antsibull-changelog release` run for galaxy.yml's version."""
+    tool = _tool("antsibull-changelog")
+    dest = _copy_tree(tmp_path / "ansible_collections" / "beatsync" / "ops")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = _env(home)
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(tmp_path)
+    _run([tool, "release", "--version", VERSION, "--update-existing"], cwd=dest, env=env)
+    return dest
+
+
+def test_changelog_release_is_clean_and_lists_everything(tmp_path):
+    dest = _release_copy(tmp_path)
+    text = (dest / "CHANGELOG.rst").read_text(encoding="utf-8")
+    markup = sorted(set(ANSIBLE_MARKUP.findall(text)))
+    assert not markup, "Ansible markup printed literally in CHANGELOG.rst (use ``...`` in fragments): %s" % markup
+    expected = ["beatsync.ops.%s" % p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if p.stem != "__init__"]
+    expected += ["beatsync.ops.%s" % p.stem for p in (REPO / "plugins" / "filter").glob("*.py") if p.stem != "__init__"]
+    expected += ["beatsync.ops.%s" % p.parent.parent.name for p in (REPO / "roles").glob("*/meta/argument_specs.yml")]
+    expected += ["beatsync.ops.%s" % p.stem for p in (REPO / "playbooks").glob("*.yml")]
+    missing = sorted(name for name in set(expected) if not re.search(r"^- %s - " % re.escape(name), text, re.M))
+    assert not missing, "not listed as new in CHANGELOG.rst: %s" % missing
+    for section in ("New Modules", "New Roles", "New Playbooks", "Release Summary"):
+        assert "\n%s\n" % section in text, section
+    docutils_core = pytest.importorskip("docutils.core")
+    docutils_core.publish_doctree(text, settings_overrides={"halt_level": 2, "report_level": 2})
+
+
+def test_committed_changelog_is_what_changelog_yaml_renders(tmp_path):
+    tool = _tool("antsibull-changelog")
+    dest = _copy_tree(tmp_path / "ansible_collections" / "beatsync" / "ops")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = _env(home)
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(tmp_path)
+    _run([tool, "generate"], cwd=dest, env=env)
+    assert (dest / "CHANGELOG.rst").read_text(encoding="utf-8") == (REPO / "CHANGELOG.rst").read_text(encoding="utf-8"), (
+        "CHANGELOG.rst is stale: run antsibull-changelog generate (or release)")
