@@ -196,18 +196,23 @@ def list_pids(proc_root=PROC_ROOT, max_pids=MAX_PIDS):
 
 
 def socket_inodes(pid, proc_root=PROC_ROOT, max_fds=MAX_FDS_PER_PID):
-    """The socket inodes a process holds open, as a set; raises PermissionError when denied.
+    """The socket inodes a process holds open, as a set; raises PermissionError when denied
+    (the fd directory, or every link in it, cannot be read).
 
     Returns None when the process vanished.
     """
     fd_dir = os.path.join(proc_root, str(pid), "fd")
     inodes = set()
+    listed = unreadable = 0
     try:
         with os.scandir(fd_dir) as entries:
             for count, entry in enumerate(entries):
                 if count >= max_fds:
                     break
+                listed += 1
                 target = read_link(entry.path)
+                if target is None:
+                    unreadable += 1
                 if target and target.startswith("socket:[") and target.endswith("]"):
                     number = target[8:-1]
                     if number.isdigit():
@@ -216,6 +221,10 @@ def socket_inodes(pid, proc_root=PROC_ROOT, max_fds=MAX_FDS_PER_PID):
         raise
     except OSError:
         return None
+    if listed and unreadable == listed and os.path.isdir(fd_dir):
+        # A process that is not dumpable (sshd sessions) lists its descriptors but hides their
+        # targets from anyone without CAP_SYS_PTRACE.
+        raise PermissionError("cannot read the descriptors of pid %s" % pid)
     return inodes
 
 

@@ -58,40 +58,81 @@ def probe_ssh_ports(pid=None, names=SSHD_NAMES, proc_root=_procfs.PROC_ROOT):
             break
     result["listen_ports"] = sorted({entry["port"] for entry in result["listeners"]})
     if scan["denied"]:
-        result["evidence"].append("%d process(es) did not show their sockets (run with become to see every sshd)"
+        result["evidence"].append("%d process(es) did not show their sockets (other users' or not dumpable: root with CAP_SYS_PTRACE sees them)"
                                   % scan["denied"])
 
     # 2. The session this process runs in: the nearest sshd ancestor with an ESTABLISHED socket.
     chain = _procfs.process_ancestry(pid, proc_root)
     result["ancestry"] = chain
-    for proc in chain[1:]:
-        if proc["name"] not in names:
-            continue
+    sshd_ancestors = [proc for proc in chain[1:] if proc["name"] in names]
+    denied_ancestors = []
+    for proc in sshd_ancestors:
         try:
             held = _procfs.socket_inodes(proc["pid"], proc_root)
         except PermissionError:
-            result["denied"] += 1
-            result["evidence"].append("%s (pid %d), an ancestor, did not show its sockets"
-                                      % (proc["name"], proc["pid"]))
+            held = None
+        if held is None:
+            # sshd sessions are not dumpable: without CAP_SYS_PTRACE (unprivileged, or root in
+            # some containers) their descriptors cannot be read.
+            denied_ancestors.append(proc)
             continue
-        established = sorted((by_inode[inode] for inode in (held or ())
+        established = sorted((by_inode[inode] for inode in held
                               if inode in by_inode and by_inode[inode]["state"] == "ESTABLISHED"),
                              key=lambda entry: entry["inode"])
         if not established:
             continue
         entry = established[0]
-        result["connection"] = {
-            "pid": proc["pid"], "name": proc["name"], "family": entry["family"],
-            "local_address": entry["address"], "local_port": entry["port"],
-            "remote_address": entry.get("remote_address"), "remote_port": entry.get("remote_port"),
-        }
-        result["connection_port"] = entry["port"]
-        result["evidence"].append(
-            "this process (pid %d) runs in the SSH session of %s (pid %d, ancestor): connection %s port %s -> %s port %d"
-            % (pid, proc["name"], proc["pid"], entry.get("remote_address"), entry.get("remote_port"),
-               entry["address"], entry["port"]))
+        _set_connection(result, pid, proc, entry, "the socket of the sshd ancestor")
         break
+    if result["connection"] is None and denied_ancestors:
+        result["denied"] += len(denied_ancestors)
+        proc = denied_ancestors[0]
+        # Second best: the established TCP connections to the ports sshd listens on. This process
+        # runs in one of them; when they all share one local port, that is the port.
+        candidates = sorted((entry for entry in by_inode.values()
+                             if entry["state"] == "ESTABLISHED" and entry["port"] in result["listen_ports"]),
+                            key=lambda entry: entry["inode"])
+        ports = sorted({entry["port"] for entry in candidates})
+        result["evidence"].append(
+            "%s (pid %d), an ancestor, did not show its sockets; established connections to sshd's ports: %s"
+            % (proc["name"], proc["pid"], ", ".join("%s:%d" % (e["address"], e["port"]) for e in candidates) or "none"))
+        if len(ports) == 1:
+            _set_connection(result, pid, proc, candidates[0], "the only port with established connections to sshd")
+            result["connection"]["remote_address"] = result["connection"]["remote_port"] = None
+    if result["connection"] is None:
+        env = _ssh_connection_env(os.environ.get("SSH_CONNECTION")) if pid == os.getpid() else None
+        if env is not None and sshd_ancestors:
+            result["connection"] = {"pid": sshd_ancestors[0]["pid"], "name": sshd_ancestors[0]["name"],
+                                    "family": "ipv6" if ":" in env[2] else "ipv4", "local_address": env[2],
+                                    "local_port": env[3], "remote_address": env[0], "remote_port": env[1],
+                                    "method": "SSH_CONNECTION of this process"}
+            result["connection_port"] = env[3]
+            result["evidence"].append("SSH_CONNECTION of this process: %s port %d -> %s port %d" % env)
     if result["connection"] is None:
         result["evidence"].append("no sshd with an established TCP connection among the ancestors of pid %d (%s)"
                                   % (pid, " <- ".join("%s(%d)" % (p["name"], p["pid"]) for p in chain[:12])))
     return result
+
+
+def _set_connection(result, pid, proc, entry, method):
+    result["connection"] = {
+        "pid": proc["pid"], "name": proc["name"], "family": entry["family"],
+        "local_address": entry["address"], "local_port": entry["port"],
+        "remote_address": entry.get("remote_address"), "remote_port": entry.get("remote_port"),
+        "method": method,
+    }
+    result["connection_port"] = entry["port"]
+    result["evidence"].append(
+        "this process (pid %d) runs in the SSH session of %s (pid %d, ancestor), found by %s: %s port %s -> %s port %d"
+        % (pid, proc["name"], proc["pid"], method, entry.get("remote_address"), entry.get("remote_port"),
+           entry["address"], entry["port"]))
+
+
+def _ssh_connection_env(text):
+    """SSH_CONNECTION "client_ip client_port server_ip server_port" -> tuple, or None."""
+    fields = (text or "").split()
+    if len(fields) != 4 or not fields[1].isdigit() or not fields[3].isdigit():
+        return None
+    if not (0 < int(fields[1]) <= 65535 and 0 < int(fields[3]) <= 65535):
+        return None
+    return fields[0], int(fields[1]), fields[2], int(fields[3])

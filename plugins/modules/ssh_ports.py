@@ -17,6 +17,10 @@ description:
     the parent chain of its own process (C(/proc/<pid>/stat)) up to the first sshd process holding an
     ESTABLISHED TCP socket: that socket is the operator's connection. Unlike C(SSH_CONNECTION) this
     survives C(become) (sudo's C(env_reset) drops the environment, not the process tree).
+  - When the ancestor's descriptors cannot be read (sshd sessions are not dumpable, so this needs
+    C(CAP_SYS_PTRACE), which root may lack inside a container), the port is taken from the established
+    connections to the ports sshd listens on when they all share one port, else from C(SSH_CONNECTION) of the
+    module's own environment (without become); otherwise RV(connection_port) stays V(null).
   - Read-only; the beatsync.ops.firewall role uses it to keep every way in open before enabling UFW.
   - Needs root (C(become)) to see other users' and root's sockets; without it, RV(denied) counts the
     processes it could not inspect and the lists may be incomplete.
@@ -108,6 +112,12 @@ connection:
     remote_port:
       description: The client's port.
       type: int
+    method:
+      description:
+        - How the connection was found - V(the socket of the sshd ancestor) (exact); V(the only port with established
+          connections to sshd) when the ancestor hides its descriptors (no C(CAP_SYS_PTRACE); the client is then
+          unknown); V(SSH_CONNECTION of this process) (no become).
+      type: str
 ancestry:
   description: The module's process and its ancestors, nearest first (pid, ppid, name).
   returned: always
