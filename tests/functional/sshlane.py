@@ -53,7 +53,9 @@ def playbook(path, inventory, *args, timeout=900):
 def adhoc(inventory, module, args="", *extra, timeout=120):
     """`ansible bed -m MODULE -a ARGS` over the inventory (a new SSH connection) -> CompletedProcess."""
     argv = [str(BIN / "ansible"), "bed", "-i", str(inventory), "-m", module, *(["-a", args] if args else []), *extra]
-    return subprocess.run(argv, env=_env(inventory), capture_output=True, text=True, timeout=timeout, check=False)
+    env = _env(inventory)
+    env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.json"   # the task's result, stdout included
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def recap(proc, host="bed"):
