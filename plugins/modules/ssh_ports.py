@@ -15,7 +15,7 @@ description:
     them (C(Port), C(ListenAddress host:port), C(Include)d files, command-line options).
   - RV(connection_port) is the local port of the SSH connection this module runs in. The module walks
     the parent chain of its own process (C(/proc/<pid>/stat)) up to the first sshd process holding an
-    ESTABLISHED TCP socket: that socket is the operator's connection. Unlike C(SSH_CONNECTION) this
+    ESTABLISHED TCP socket; that socket is the operator's connection. Unlike C(SSH_CONNECTION) this
     survives C(become) (sudo's C(env_reset) drops the environment, not the process tree).
   - When the ancestor's descriptors cannot be read (sshd sessions are not dumpable, so this needs
     C(CAP_SYS_PTRACE), which root may lack inside a container), the port is taken from the established
