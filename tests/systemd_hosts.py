@@ -334,6 +334,10 @@ class SshHost(SystemdHost):
             kwargs["extra_args"] = ("--cap-add", "SYS_PTRACE", *kwargs.get("extra_args", ()))
         super().__init__(**kwargs)
         try:
+            if self.exec(["id", SSH_USER], check=False).returncode != 0 or \
+                    self.exec(["test", "-x", "/usr/sbin/sshd"], check=False).returncode != 0:
+                raise PodmanError("image %s has no user %s or no sshd: it predates the SSH lane recipe; run "
+                                  "scripts/build-image.sh (it retags %s)" % (self.image, SSH_USER, IMAGE))
             self.key = ssh_keygen(key_dir)
             pub = Path(str(self.key) + ".pub").read_text()
             self.exec("install -d -m 0700 -o %s -g %s ~%s/.ssh" % (SSH_USER, SSH_USER, SSH_USER))
