@@ -40,9 +40,26 @@ def installed_collection_version(namespace, name):
     return json.loads(manifest.read_text())["collection_info"]["version"]
 
 
+def lane_mismatch():
+    """Why the EE's pinned collections cannot be packed from this toolchain, or None. The EE pins
+    community.general as bundled by the main lane's `ansible` package; the Python 3.11 lane
+    (requirements/toolchain-py311.txt) has an older one."""
+    for item in yaml.safe_load(EE_REQUIREMENTS.read_text())["collections"]:
+        namespace, name, version = re.match(r"collections/([a-z_]+)-([a-z_]+)-(.+)\.tar\.gz$", item["name"]).groups()
+        if (namespace, name) == ("beatsync", "ops"):
+            continue
+        have = installed_collection_version(namespace, name)
+        if have != version:
+            return "the EE pins %s.%s %s, this toolchain has %s (not the main lane)" % (namespace, name, version, have)
+    return None
+
+
 @pytest.fixture(scope="module")
 def tarballs():
     """scripts/ee-collections.py: the tarballs the definitions' additional_build_files copy."""
+    reason = lane_mismatch()
+    if reason:
+        pytest.skip(reason)
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "ee-collections.py"),
                            "--venv", str(Path(sys.executable).parent.parent)],
                           capture_output=True, text=True, timeout=300, check=False)
@@ -82,6 +99,9 @@ def test_ee_requirements_are_pinned_tarballs():
     galaxy = yaml.safe_load((REPO / "galaxy.yml").read_text())
     assert "beatsync-ops-%s.tar.gz" % galaxy["version"] in names
     text = "".join(path.read_text() for folder in ("roles", "playbooks") for path in (REPO / folder).rglob("*.yml"))
+    reason = lane_mismatch()
+    if reason:
+        pytest.skip(reason)
     used = {match for match in re.findall(r"\b([a-z_]+\.[a-z_]+)\.[a-z_]+:", text)
             if match not in ("beatsync.ops", "ansible.builtin") and match.split(".")[0] in ("community", "ansible")}
     assert used, "expected community.general (ufw) to be used"
