@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Make the collection tarballs ee/requirements.yml names, in build/ee/collections/, and print
 a digest of their CONTENT (what goes into the execution environment's cache tag).
 
@@ -12,7 +11,7 @@ a digest of their CONTENT (what goes into the execution environment's cache tag)
 The digest covers MANIFEST.json and FILES.json of every tarball (FILES.json lists each file's
 sha256), not the tarballs' bytes, which change with every build (mtimes).
 
-    scripts/ee-collections.py [--venv .venv] [--out build/ee/collections]
+    .venv/bin/python scripts/ee-collections.py [--venv .venv] [--out build/ee/collections]
 """
 
 from __future__ import annotations
