@@ -29,6 +29,9 @@ step "ansible-test sanity" bash scripts/sanity.sh
 step "oldest ansible-core (Python 3.11 lane)" bash scripts/test-oldest-core.sh
 # The systemd test hosts' image (skipped when one from the same recipe exists).
 step "systemd test image" bash scripts/build-image.sh
+# The execution environment (tests/functional/test_ee_run.py runs jobs inside it): cached by
+# recipe and collection content like the test image; a few seconds when unchanged.
+step "execution environment image" bash scripts/build-ee.sh
 # Two workers (BEATSYNC_TEST_WORKERS): most tests wait on systemd containers, Molecule and
 # servers rather than on the CPU, and every test makes its own hosts, ports and directories.
 step "pytest" "$top/.venv/bin/pytest" -p no:cacheprovider -o junit_family=xunit2 \

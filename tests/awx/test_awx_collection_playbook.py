@@ -23,6 +23,7 @@ _COMMON = ["name", "new_name", "description", "organization", "state"]
 # Option names of the awx.awx modules (awx_collection/plugins/modules/<name>.py, AWX 24.x).
 REAL_OPTIONS = {
     "execution_environment": _COMMON + ["image", "credential", "pull", "copy_from"],
+    "credential": _COMMON + ["copy_from", "credential_type", "inputs", "update_secrets", "user", "team"],
     "project": _COMMON + [
         "copy_from", "scm_type", "scm_url", "local_path", "scm_branch", "scm_refspec", "credential", "scm_clean",
         "scm_delete_on_update", "scm_track_submodules", "scm_update_on_launch", "scm_update_cache_timeout",
@@ -31,6 +32,12 @@ REAL_OPTIONS = {
         "wait", "update_project", "interval"],
     "inventory": _COMMON + ["copy_from", "variables", "kind", "host_filter", "instance_groups",
                             "prevent_instance_group_fallback", "input_inventories"],
+    "inventory_source": ["name", "new_name", "description", "inventory", "source", "source_path", "source_vars",
+                         "enabled_var", "enabled_value", "host_filter", "credential", "execution_environment",
+                         "custom_virtualenv", "organization", "overwrite", "overwrite_vars", "timeout", "verbosity",
+                         "update_on_launch", "update_cache_timeout", "source_project", "scm_branch",
+                         "notification_templates_started", "notification_templates_success",
+                         "notification_templates_error", "state"],
     "job_template": _COMMON + [
         "copy_from", "job_type", "inventory", "project", "playbook", "credential", "credentials", "execution_environment",
         "forks", "limit", "verbosity", "extra_vars", "job_tags", "force_handlers", "skip_tags", "start_at_task",
@@ -74,10 +81,10 @@ def stand_in_collection(root):
     return root
 
 
-def run(tmp_path):
+def run(tmp_path, *args):
     env = ansible_env()
     env["ANSIBLE_COLLECTIONS_PATH"] = "%s:%s" % (stand_in_collection(tmp_path / "standin"), COLLECTIONS_PATH)
-    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), str(PLAYBOOK)],
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), str(PLAYBOOK), *args],
                           env=env, capture_output=True, text=True, timeout=300, check=False)
     data = json.loads(proc.stdout)
     sent = {}
@@ -95,12 +102,25 @@ def test_every_object_of_the_import_file_is_configured_with_its_values(tmp_path)
     assert ee == {"name": "BeatSync EE", "description": IMPORT["execution_environments"][0]["description"],
                   "image": IMPORT["execution_environments"][0]["image"], "pull": "missing",
                   "organization": "Default", "state": "present"}
+    [credential] = sent["Machine credential (SSH user and become)"]
+    source = IMPORT["credentials"][0]
+    assert credential == {"name": "BeatSync machine", "description": source["description"], "organization": "Default",
+                          "credential_type": "Machine", "inputs": source["inputs"], "update_secrets": False,
+                          "state": "exists"}, "without a key file an existing credential must be left alone"
     [project] = sent["Project"]
     assert project["scm_url"] == IMPORT["projects"][0]["scm_url"] and project["default_environment"] == "BeatSync EE"
     [inventory] = sent["Inventory"]
     assert inventory["variables"] == {"beatsync_port": 8000}
 
-    templates = {item["name"]: item for item in sent["Job templates with their surveys"]}
+    [inventory_source] = sent["Inventory source (the project's inventory file)"]
+    assert inventory_source == {
+        "name": "BeatSync hosts from the project", "inventory": "BeatSync", "organization": "Default",
+        "description": IMPORT["inventory"][0]["related"]["inventory_sources"][0]["description"],
+        "source": "scm", "source_project": "BeatSync ops", "source_path": "inventory/example/hosts.yml",
+        "overwrite": True, "overwrite_vars": True, "update_on_launch": True, "update_cache_timeout": 300,
+        "verbosity": 1, "state": "present"}
+
+    templates = {item["name"]: item for item in sent["Job templates with their credential and surveys"]}
     assert set(templates) == {"BeatSync diagnose", "BeatSync repair"}
     for source in IMPORT["job_templates"]:
         got = templates[source["name"]]
@@ -108,9 +128,12 @@ def test_every_object_of_the_import_file_is_configured_with_its_values(tmp_path)
         assert got["extra_vars"] == yaml.safe_load(source["extra_vars"])
         assert (got["project"], got["inventory"], got["organization"]) == ("BeatSync ops", "BeatSync", "Default")
         for key in ("playbook", "job_type", "ask_limit_on_launch", "ask_job_type_on_launch", "become_enabled",
-                    "survey_enabled", "allow_simultaneous"):
+                    "survey_enabled", "allow_simultaneous", "ask_credential_on_launch"):
             assert got[key] == source[key], key
+        assert got["credentials"] == ["BeatSync machine"]
     assert templates["BeatSync diagnose"]["job_type"] == "check"
+    repair = templates["BeatSync repair"]
+    assert repair["ask_credential_on_launch"] is True and repair["allow_simultaneous"] is False
 
     schedules = {item["name"]: item for item in sent["Schedules (created disabled, as examples)"]}
     expected = {schedule["name"]: schedule for template in IMPORT["job_templates"]
@@ -121,6 +144,16 @@ def test_every_object_of_the_import_file_is_configured_with_its_values(tmp_path)
         assert schedules[name]["extra_data"] == schedule["extra_data"]
         assert schedules[name]["unified_job_template"] == schedule["unified_job_template"]["name"]
         assert schedules[name]["enabled"] is False
+
+
+def test_a_key_file_sets_the_credential_key(tmp_path):
+    key = tmp_path / "id_ed25519"
+    key.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n")
+    rc, sent = run(tmp_path, "-e", "beatsync_awx_ssh_key_file=%s" % key)
+    assert rc == 0
+    [credential] = sent["Machine credential (SSH user and become)"]
+    assert credential["state"] == "present" and credential["update_secrets"] is True
+    assert credential["inputs"] == dict(IMPORT["credentials"][0]["inputs"], ssh_key_data=key.read_text().rstrip("\n"))
 
 
 def test_the_playbook_uses_only_options_the_real_modules_have():

@@ -5,7 +5,11 @@ and roles it is given to, with a compatible type."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -148,3 +152,56 @@ def test_schedule_examples(name):
         assert RRULE.match(schedule["rrule"]), schedule["rrule"]
         assert schedule["unified_job_template"] == template["natural_key"]
         assert set(schedule["extra_data"]) <= survey, "schedule extra_data must be survey answers"
+
+
+def test_machine_credential_without_secrets():
+    [credential] = DATA["credentials"]
+    assert credential["credential_type"] == {"name": "Machine", "kind": "ssh", "type": "credential_type"}
+    assert credential["natural_key"] == {"organization": credential["organization"], "name": credential["name"],
+                                         "credential_type": credential["credential_type"], "type": "credential"}
+    inputs = credential["inputs"]
+    assert inputs["username"] and inputs["become_method"] == "sudo" and inputs["become_username"] == "root"
+    # an import file is shared: no secret travels in it (the key is added in AWX)
+    assert not set(inputs) & {"password", "ssh_key_data", "ssh_key_unlock", "become_password"}
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_templates_use_the_credential_and_become(name):
+    template = TEMPLATES[name]
+    [credential] = DATA["credentials"]
+    assert template["related"]["credentials"] == [credential["natural_key"]]
+    assert template["become_enabled"] is True, "the runbook's commands need root"
+    assert template["allow_simultaneous"] is False
+
+
+def test_repair_prompts_for_the_credential():
+    repair = TEMPLATES["BeatSync repair"]
+    assert repair["ask_credential_on_launch"] is True
+    assert repair["allow_simultaneous"] is False, "two repairs of one host at a time"
+
+
+def test_inventory_has_the_projects_inventory_as_source():
+    [inventory] = DATA["inventory"]
+    [source] = inventory["related"]["inventory_sources"]
+    assert source["source"] == "scm"
+    assert source["source_project"] == DATA["projects"][0]["natural_key"]
+    assert source["natural_key"] == {"name": source["name"], "inventory": inventory["natural_key"],
+                                     "type": "inventory_source"}
+    assert (REPO / source["source_path"]).is_file(), source["source_path"]
+    assert source["update_on_launch"] and source["overwrite"]
+
+
+def test_the_inventory_source_gives_the_hosts_the_credential_reaches(tmp_path):
+    """ansible-inventory on the source path (what AWX's inventory update runs): hosts in group
+    beatsync, with the group_vars beside the file: the credential's user and become."""
+    [source] = DATA["inventory"][0]["related"]["inventory_sources"]
+    [credential] = DATA["credentials"]
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(REPO / source["source_path"]),
+                           "--list", "--export"], capture_output=True, text=True, timeout=120, check=False,
+                          env=dict(os.environ, ANSIBLE_LOCAL_TEMP=str(tmp_path)))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["beatsync"]["hosts"]
+    group_vars = data["beatsync"]["vars"]
+    assert group_vars["ansible_user"] == credential["inputs"]["username"]
+    assert group_vars["ansible_become"] is True
