@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README states it and .ci/run calls it:
 # toolchain bootstrap, ansible-lint (production), ansible-test sanity, pytest (unit,
-# integration on real loopback servers, systemd containers and Molecule scenarios).
+# functional tests on real loopback servers, systemd containers and Molecule scenarios).
 # Exits non-zero on any failure; prints pytest's "N passed, N failed" summary.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)

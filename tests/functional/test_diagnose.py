@@ -2,7 +2,7 @@
 
 This host has no systemd, so these tests select the probes that run here for real (HTTP,
 /proc, the interpreter); unit, journal and firewall findings are covered on systemd
-containers (tests/integration/test_playbooks_e2e.py) and on recorded facts
+containers (tests/functional/test_playbooks_e2e.py) and on recorded facts
 (tests/unit/plugins/module_utils/test_findings.py).
 """
 
