@@ -38,6 +38,18 @@ if str(COLLECTIONS_PATH) not in sys.path:
 from systemd_hosts import shared_beatsync_host  # noqa: E402,F401  pylint: disable=unused-import,wrong-import-position
 
 
+# The longest tests (a Molecule scenario, an e2e playbook journey: minutes each) go first, so
+# that xdist's workers do not end with one of them running alone while the others idle.
+_LONG_FIRST = ("tests/molecule/test_scenarios.py", "tests/functional/test_playbooks_e2e.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        path = item.nodeid.split("::", 1)[0]
+        return _LONG_FIRST.index(path) if path in _LONG_FIRST else len(_LONG_FIRST)
+    items.sort(key=rank)  # stable: the order inside each file stays
+
+
 def free_port(host="127.0.0.1"):
     """A TCP port nothing listens on right now (the kernel's pick)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
