@@ -3,6 +3,9 @@ collections path, and a way to run modules through Ansible itself."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import io
 import json
 import os
 import socket
@@ -29,6 +32,22 @@ if not _LINK.exists():
         pass
 if str(COLLECTIONS_PATH) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS_PATH))
+
+# The worker's one booted systemd host is registered here, once for the whole tree: a session
+# fixture imported into several test modules would be one fixture (and one host) per module.
+from systemd_hosts import shared_beatsync_host  # noqa: E402,F401  pylint: disable=unused-import,wrong-import-position
+
+
+# The longest tests (a Molecule scenario, an e2e playbook journey: minutes each) go first, so
+# that xdist's workers do not end with one of them running alone while the others idle.
+_LONG_FIRST = ("tests/molecule/test_scenarios.py", "tests/functional/test_playbooks_e2e.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        path = item.nodeid.split("::", 1)[0]
+        return _LONG_FIRST.index(path) if path in _LONG_FIRST else len(_LONG_FIRST)
+    items.sort(key=rank)  # stable: the order inside each file stays
 
 
 def free_port(host="127.0.0.1"):
@@ -139,23 +158,134 @@ def _bin(name):
     return str(Path(sys.executable).parent / name)
 
 
+def _ansible_cli_result(argv, timeout):
+    proc = subprocess.run(argv, env=ansible_env(), capture_output=True, text=True, timeout=timeout, check=False)
+    try:
+        data = json.loads(proc.stdout)
+        return data["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    except (ValueError, KeyError, IndexError):
+        raise AssertionError("ansible did not return JSON (rc=%s)\nstdout:\n%s\nstderr:\n%s"
+                             % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
+
+
+def run_module_cli(name, args, check=False, timeout=120):
+    """`ansible localhost -m beatsync.ops.<name> -a <json>` for real -> the task's result dict.
+
+    Exercises what the in-process runner does not: FQCN routing, the action plugin in front of
+    the module if there is one, AnsiballZ packaging (module_utils imports), the controller's
+    handling of the result. Costs ~3 s of CPU per call; keep it to one or two per module.
+    """
+    argv = [_bin("ansible"), "localhost", "-c", "local", "-m", "beatsync.ops." + name,
+            "-a", json.dumps(args)]
+    if check:
+        argv.append("--check")
+    return _ansible_cli_result(argv, timeout)
+
+
+def has_action_plugin(name):
+    return (REPO / "plugins" / "action" / (name + ".py")).is_file()
+
+
+def call_module_main(name, args, check=False, tmpdir=None):
+    """Run plugins/modules/<name>.py's main() in this process, the way Ansible's own unit tests do.
+
+    The arguments go in through ansible.module_utils.testing.patch_module_args (the
+    ANSIBLE_MODULE_ARGS JSON that AnsiballZ would hand the module); exit_json/fail_json print
+    their JSON on stdout and raise SystemExit, which is caught here. Argument parsing and
+    validation are AnsibleModule's own, the probes talk to the same real servers, sockets,
+    processes and files. As the controller does, "changed" and "failed" are filled in when the
+    module leaves them out. An exception that escapes main() (a traceback in real life) is
+    raised to the test.
+    """
+    from ansible.module_utils import testing as module_testing
+    from ansible.module_utils.common import warnings as module_warnings
+
+    module = importlib.import_module("ansible_collections.beatsync.ops.plugins.modules." + name)
+    internal = {
+        "_ansible_check_mode": bool(check),
+        "_ansible_remote_tmp": str(tmpdir or BUILD / "module-tmp"),
+        "_ansible_keep_remote_files": False,
+        "_ansible_module_name": "beatsync.ops." + name,
+    }
+    if tmpdir is None:
+        (BUILD / "module-tmp").mkdir(parents=True, exist_ok=True)
+    # Warnings and deprecations are process-global in AnsibleModule: one module process each in
+    # real life, so start every in-process run with none.
+    module_warnings._global_warnings.clear()  # pylint: disable=protected-access
+    module_warnings._global_deprecations.clear()  # pylint: disable=protected-access
+    out = io.StringIO()
+    code = None
+    with module_testing.patch_module_args(dict(args, **internal)), contextlib.redirect_stdout(out):
+        try:
+            module.main()
+        except SystemExit as exc:
+            code = exc.code
+    text = out.getvalue()
+    if code is None:
+        raise AssertionError("%s.main() returned without exit_json/fail_json; stdout:\n%s" % (name, text[-4000:]))
+    try:
+        result = json.loads(text.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise AssertionError("%s printed no JSON result (exit %r); stdout:\n%s" % (name, code, text[-4000:]))
+    result.setdefault("changed", False)
+    result.setdefault("action", "beatsync.ops." + name)
+    if code not in (0, None) and "failed" not in result:
+        result["failed"] = True
+    return result
+
+
 @pytest.fixture(scope="session")
 def run_module():
     """run_module("health_probe", {"url": ...}, check=False) -> the module's result dict.
 
-    Runs `ansible localhost -m beatsync.ops.<name>` for real, so argument parsing, FQCN
-    loading and AnsiballZ packaging are exercised.
+    Runs the module's main() in this process (call_module_main): the real module code against
+    real servers, ~1000x cheaper than an `ansible` process. A name with an action plugin in
+    front of its module goes through `ansible` (run_module_cli), since the action is part of
+    what the name does. Each module keeps a test or two that use run_module_cli directly.
     """
     def _run(name, args, check=False, timeout=120):
-        argv = [_bin("ansible"), "localhost", "-c", "local", "-m", "beatsync.ops." + name,
-                "-a", json.dumps(args)]
-        if check:
-            argv.append("--check")
-        proc = subprocess.run(argv, env=ansible_env(), capture_output=True, text=True, timeout=timeout, check=False)
-        try:
-            data = json.loads(proc.stdout)
-            return data["plays"][0]["tasks"][0]["hosts"]["localhost"]
-        except (ValueError, KeyError, IndexError):
-            raise AssertionError("ansible did not return JSON (rc=%s)\nstdout:\n%s\nstderr:\n%s"
-                                 % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
+        if has_action_plugin(name):
+            return run_module_cli(name, args, check=check, timeout=timeout)
+        return call_module_main(name, args, check=check)
     return _run
+
+
+@pytest.fixture(scope="session")
+def run_module_through_ansible():
+    """The fixture form of run_module_cli: the real `ansible` CLI, one process per call."""
+    return run_module_cli
+
+
+_DOCS = {}
+
+
+def _collection_module_names():
+    return sorted("beatsync.ops." + path.stem for path in (REPO / "plugins" / "modules").glob("*.py")
+                  if not path.name.startswith("_"))
+
+
+def ansible_doc_json(name):
+    """`ansible-doc --json beatsync.ops.<name>`'s entry. One ansible-doc run renders every module
+    of the collection, once per test process (each run costs ~2.5 s of Python start-up)."""
+    if "json" not in _DOCS:
+        proc = subprocess.run([_bin("ansible-doc"), "--json"] + _collection_module_names(), env=ansible_env(),
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stderr
+        _DOCS["json"] = (json.loads(proc.stdout), proc.stderr)
+    data, _stderr = _DOCS["json"]
+    return data["beatsync.ops." + name]
+
+
+def ansible_doc_text(name):
+    """(text, stderr) of `ansible-doc beatsync.ops.<name>`: one ansible-doc run renders all the
+    collection's modules, split here at each "> MODULE beatsync.ops.<name>" header."""
+    if "text" not in _DOCS:
+        proc = subprocess.run([_bin("ansible-doc")] + _collection_module_names(), env=ansible_env(),
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stderr
+        pages = {}
+        for page in proc.stdout.split("> MODULE ")[1:]:
+            pages[page.split()[0]] = "> MODULE " + page
+        _DOCS["text"] = (pages, proc.stderr)
+    pages, stderr = _DOCS["text"]
+    return pages["beatsync.ops." + name], stderr

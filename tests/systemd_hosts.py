@@ -17,7 +17,8 @@ molecule/shared/scripts/beatsync-bed.sh, which this module copies into the host 
 pytest fixtures (import them into a conftest or a test module):
 ``systemd_image`` (session; skips when podman or the image is missing, builds it first when
 BEATSYNC_BUILD_IMAGE=1), ``systemd_host_factory`` (function scope; hosts removed at teardown),
-``beatsync_host`` (module scope: one booted + deployed host shared by a module),
+``beatsync_host`` (module scope: one booted + deployed host per test process, reset to
+healthy for each module; ``shared_beatsync_host`` is the session fixture under it) and
 ``healthy_beatsync_host`` (function scope: ``beatsync_host`` reset to healthy first) and
 ``ssh_host_factory`` (function scope: ``SshHost``, a host reached over real SSH as the sudo
 user ``ops`` with a fresh key, sshd on a chosen port through ``ListenAddress`` or ``Port``).
@@ -423,15 +424,38 @@ def systemd_host_factory(systemd_image):
         host.remove()
 
 
-@pytest.fixture(scope="module")
-def beatsync_host(systemd_image):
-    """One booted host per test module with the fixture app deployed (removed afterwards)."""
+#: Left behind by a repair that was stopped half-way; bed reset does not own it.
+REPAIR_LOCK = "/run/lock/beatsync-repair.lock"
+
+
+@pytest.fixture(scope="session")
+def shared_beatsync_host(systemd_image):
+    """One booted host with the fixture app deployed per test process (per xdist worker),
+    removed at the end of the session. Use it through ``beatsync_host``."""
     host = SystemdHost(image=systemd_image)
     try:
         deploy_fixture(host)
+        host.modules_served = 0
         yield host
     finally:
         host.remove()
+
+
+@pytest.fixture(scope="module")
+def beatsync_host(shared_beatsync_host):
+    """The worker's booted host, handed to each test module healthy: the first module gets it
+    freshly deployed, every later one after a reset (beatsync-bed reset: strays killed,
+    faults cleared, ufw reset, deps back, canonical unit and main.py, service restarted),
+    with an empty journal and without a leftover repair lock. Booting and deploying a host costs ~5-10 s; a reset ~2 s."""
+    host = shared_beatsync_host
+    if host.modules_served:
+        host.exec(["rm", "-f", REPAIR_LOCK], check=False)
+        # A fresh host's journal: earlier modules' crash loops are not this module's history.
+        host.exec(["journalctl", "--rotate"], check=False)
+        host.exec(["journalctl", "--vacuum-time=1s"], check=False)
+        reset_host(host)
+    host.modules_served += 1
+    return host
 
 
 @pytest.fixture

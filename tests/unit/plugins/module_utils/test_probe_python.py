@@ -2,7 +2,7 @@
 # Copyright (c) 2026, BeatSync operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """probe_python's pure parts: version keys, specifier comparison, requirements.txt parsing,
-the report marker, and input validation. The real runs are in tests/integration/test_deps_probe.py."""
+the report marker, and input validation. The real runs are in tests/functional/test_deps_probe.py."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""beatsync.ops.repair_lock through Ansible, on a real lock file."""
+"""beatsync.ops.repair_lock on a real lock file: the module in-process, and once through `ansible`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ def lock(run_module, path, owner, check=False, **extra):
     return run_module("repair_lock", {"path": str(path), "owner": owner, **extra}, check=check)
 
 
-def test_take_hold_and_release(run_module, tmp_path):
+def test_take_hold_and_release(run_module, run_module_through_ansible, tmp_path):
     path = tmp_path / "repair.lock"
-    taken = lock(run_module, path, "run-1")
+    # The real `ansible` CLI takes it (a module process that ends while the lock stays held).
+    taken = lock(run_module_through_ansible, path, "run-1")
     assert taken["changed"] is True and taken["acquired"] is True
     assert json.loads(path.read_text())["owner"] == "run-1"
     again = lock(run_module, path, "run-1")

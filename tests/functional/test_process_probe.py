@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURE_APP, ansible_env
+from conftest import FIXTURE_APP, ansible_doc_json
 
 from ansible_collections.beatsync.ops.plugins.module_utils import _procfs
 from ansible_collections.beatsync.ops.plugins.module_utils.probe_host import probe_process
@@ -189,10 +189,12 @@ def test_process_under_the_service_is_not_stray(start_server, service_cgroup):
 
 # --------------------------------------------------------------------------- through Ansible
 
-def test_module_through_ansible(start_server, run_module):
+def test_module_through_ansible(start_server, run_module, run_module_through_ansible):
     server = start_server()
     for check in (False, True):
-        result = run_module("process_probe", {"pattern": "uvicorn", "app_spec": "main:app", "service": "beatsync"}, check=check)
+        # The real `ansible` CLI for the real run, the module in-process for --check.
+        runner = run_module if check else run_module_through_ansible
+        result = runner("process_probe", {"pattern": "uvicorn", "app_spec": "main:app", "service": "beatsync"}, check=check)
         assert result.get("failed") is not True, result
         assert result["changed"] is False
         assert result["service"] == "beatsync.service"
@@ -223,9 +225,7 @@ def test_module_bad_input(run_module, args, option):
 
 
 def test_ansible_doc_renders():
-    doc = str(Path(sys.executable).parent / "ansible-doc")
-    data = json.loads(subprocess.run([doc, "--json", "beatsync.ops.process_probe"], env=ansible_env(), capture_output=True,
-                                     text=True, timeout=120, check=True).stdout)["beatsync.ops.process_probe"]
+    data = ansible_doc_json("process_probe")
     assert data["doc"]["version_added"] == "0.1.0"
     assert set(data["doc"]["options"]) == {"pattern", "app_spec", "service"}
     assert {"processes", "stray", "count"} <= set(data["return"])

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import ansible_env, free_port
+from conftest import free_port, ansible_doc_json, ansible_doc_text
 
 from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
 from ansible_collections.beatsync.ops.plugins.module_utils.probe_http import probe_health
@@ -428,9 +425,10 @@ def test_module_refused_is_a_result_not_a_failure(run_module):
     assert result["attempts"] == 2
 
 
-def test_module_ipv6_check_mode(start_server, run_module):
+def test_module_ipv6_check_mode(start_server, run_module_through_ansible):
     server = start_server(host="::1")
-    result = run_module("health_probe", {"url": server.base_url + "/api/health"}, check=True)
+    # The real `ansible` CLI once: FQCN routing, -a JSON with an IPv6 URL, --check.
+    result = run_module_through_ansible("health_probe", {"url": server.base_url + "/api/health"}, check=True)
     assert result["changed"] is False
     assert result["healthy"] is True
 
@@ -458,16 +456,10 @@ def test_module_bad_input_fails_cleanly(run_module, args, message):
 
 def ansible_doc(name):
     """Render beatsync.ops.<name> with ansible-doc (text and JSON); return the JSON doc."""
-    binary = str(Path(sys.executable).parent / "ansible-doc")
-    text = subprocess.run([binary, "beatsync.ops." + name], env=ansible_env(), capture_output=True, text=True,
-                          timeout=120, check=False)
-    assert text.returncode == 0, text.stderr
-    assert "beatsync.ops.%s" % name in text.stdout
-    assert "[WARNING]" not in text.stderr and "ERROR" not in text.stderr, text.stderr
-    data = subprocess.run([binary, "--json", "beatsync.ops." + name], env=ansible_env(), capture_output=True,
-                          text=True, timeout=120, check=False)
-    assert data.returncode == 0, data.stderr
-    doc = json.loads(data.stdout)["beatsync.ops." + name]
+    text, stderr = ansible_doc_text(name)  # exit status 0 checked there
+    assert "beatsync.ops.%s" % name in text
+    assert "[WARNING]" not in stderr and "ERROR" not in stderr, stderr
+    doc = ansible_doc_json(name)
     examples = yaml.safe_load(doc["examples"])
     assert isinstance(examples, list) and examples
     for task in examples:

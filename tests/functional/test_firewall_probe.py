@@ -8,15 +8,11 @@ or allows 8000 (skips cleanly otherwise)."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import ansible_env
+from conftest import ansible_doc_json
 from systemd_hosts import break_host, reset_host
 from systemd_hosts import beatsync_host, systemd_image  # pylint: disable=unused-import  # noqa: F401 (pytest fixtures)
 from test_unit_probe import run_in_host
@@ -41,15 +37,14 @@ def test_not_installed_here_module(run_module, check):
     assert result["installed"] is False and result["ssh_port"] == 2222 and result["ssh_port_source"] == "given"
 
 
-def test_module_bad_port(run_module):
-    result = run_module("firewall_probe", {"port": 70000})
+def test_module_bad_port(run_module_through_ansible):
+    # The real `ansible` CLI once: the failure comes back through the controller.
+    result = run_module_through_ansible("firewall_probe", {"port": 70000})
     assert result["failed"] is True and "port" in result["msg"]
 
 
 def test_ansible_doc_renders():
-    doc = str(Path(sys.executable).parent / "ansible-doc")
-    data = json.loads(subprocess.run([doc, "--json", "beatsync.ops.firewall_probe"], env=ansible_env(), capture_output=True,
-                                     text=True, timeout=120, check=True).stdout)["beatsync.ops.firewall_probe"]
+    data = ansible_doc_json("firewall_probe")
     assert data["doc"]["version_added"] == "0.1.0" and data["doc"]["options"]["port"]["default"] == 8000
     assert {"installed", "active", "port_allowed_v4", "port_allowed_v6", "ssh_allowed", "rules"} <= set(data["return"])
 

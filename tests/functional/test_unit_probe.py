@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ansible_env
+from conftest import ansible_env, ansible_doc_json
 from systemd_hosts import CANONICAL_UNIT, break_host, podman_env, reset_host
 from systemd_hosts import beatsync_host, systemd_image  # pylint: disable=unused-import  # noqa: F401 (pytest fixtures)
 
@@ -61,15 +61,14 @@ def test_no_systemd_here_module(run_module, check):
     assert "unit_diff" in result and "diff" not in result
 
 
-def test_module_bad_service(run_module):
-    result = run_module("unit_probe", {"service": "--help"})
+def test_module_bad_service(run_module_through_ansible):
+    # The real `ansible` CLI once: the failure comes back through the controller.
+    result = run_module_through_ansible("unit_probe", {"service": "--help"})
     assert result["failed"] is True and "service" in result["msg"]
 
 
 def test_ansible_doc_renders():
-    doc = str(Path(sys.executable).parent / "ansible-doc")
-    data = json.loads(subprocess.run([doc, "--json", "beatsync.ops.unit_probe"], env=ansible_env(), capture_output=True,
-                                     text=True, timeout=120, check=True).stdout)["beatsync.ops.unit_probe"]
+    data = ansible_doc_json("unit_probe")
     assert data["doc"]["version_added"] == "0.1.0"
     assert data["doc"]["options"]["service"]["default"] == "beatsync.service"
     assert {"systemd", "present", "drift", "unit_diff", "interpreter", "n_restarts"} <= set(data["return"])

@@ -7,14 +7,11 @@ missing module or a syntax error (skips cleanly otherwise)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ansible_env
+from conftest import ansible_doc_json
 from systemd_hosts import break_host, reset_host
 from systemd_hosts import beatsync_host, systemd_image  # pylint: disable=unused-import  # noqa: F401 (pytest fixtures)
 from test_unit_probe import run_in_host
@@ -39,15 +36,14 @@ def test_no_journal_here_module(run_module, check):
     assert result["available"] is False and result["service"] == "beatsync.service" and result["error"]
 
 
-def test_module_bad_lines(run_module):
-    result = run_module("journal_probe", {"lines": 5000})
+def test_module_bad_lines(run_module_through_ansible):
+    # The real `ansible` CLI once: the failure comes back through the controller.
+    result = run_module_through_ansible("journal_probe", {"lines": 5000})
     assert result["failed"] is True and "lines" in result["msg"]
 
 
 def test_ansible_doc_renders():
-    doc = str(Path(sys.executable).parent / "ansible-doc")
-    data = json.loads(subprocess.run([doc, "--json", "beatsync.ops.journal_probe"], env=ansible_env(), capture_output=True,
-                                     text=True, timeout=120, check=True).stdout)["beatsync.ops.journal_probe"]
+    data = ansible_doc_json("journal_probe")
     assert data["doc"]["version_added"] == "0.1.0" and data["doc"]["options"]["lines"]["default"] == 50
     assert {"available", "lines", "classifications", "kinds", "error"} <= set(data["return"])
 

@@ -362,9 +362,10 @@ def test_bad_input_raises_probe_input_error(kwargs, message):
 # Through Ansible
 
 
-def test_module_states_and_check_mode(start_server, run_module):
+def test_module_states_and_check_mode(start_server, run_module, run_module_through_ansible):
     healthy = start_server()
-    result = run_module("docs_probe", {"base_url": healthy.base_url, "timeout": 5}, check=True)
+    # The real `ansible` CLI once (check mode through the controller); the rest in-process.
+    result = run_module_through_ansible("docs_probe", {"base_url": healthy.base_url, "timeout": 5}, check=True)
     assert result["changed"] is False
     assert result.get("failed", False) is False
     assert_shape({key: result[key] for key in ("base_url", "docs", "openapi", "docs_ok", "problem")}, healthy.base_url)

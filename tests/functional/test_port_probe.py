@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import COLLECTIONS_PATH, FIXTURE_APP, ansible_env, free_port
+from conftest import COLLECTIONS_PATH, FIXTURE_APP, free_port, ansible_doc_json, ansible_doc_text
 
 from ansible_collections.beatsync.ops.plugins.module_utils import _procfs
 from ansible_collections.beatsync.ops.plugins.module_utils.probe_host import probe_port
@@ -250,10 +250,12 @@ def test_nothing_listens_without_privilege():
 
 # --------------------------------------------------------------------------- through Ansible
 
-def test_module_through_ansible(start_server, run_module):
+def test_module_through_ansible(start_server, run_module, run_module_through_ansible):
     server = start_server()
     for check in (False, True):
-        result = run_module("port_probe", {"port": server.port}, check=check)
+        # The real `ansible` CLI for the real run, the module in-process for --check.
+        runner = run_module if check else run_module_through_ansible
+        result = runner("port_probe", {"port": server.port}, check=check)
         assert result.get("failed") is not True, result
         assert result["changed"] is False
         assert result["listening"] is True
@@ -290,13 +292,10 @@ def test_module_unknown_option(run_module):
 
 
 def test_ansible_doc_renders():
-    env = ansible_env()
-    doc = str(Path(sys.executable).parent / "ansible-doc")
-    text = subprocess.run([doc, "beatsync.ops.port_probe"], env=env, capture_output=True, text=True, timeout=120, check=True).stdout
+    text = ansible_doc_text("port_probe")[0]
     assert "beatsync.ops.port_probe" in text
     assert "owner_unknown" in text
-    data = json.loads(subprocess.run([doc, "--json", "beatsync.ops.port_probe"], env=env, capture_output=True, text=True,
-                                     timeout=120, check=True).stdout)["beatsync.ops.port_probe"]
+    data = ansible_doc_json("port_probe")
     assert data["doc"]["options"]["port"]["type"] == "int"
     assert data["doc"]["version_added"] == "0.1.0"
     assert "listeners" in data["return"]

@@ -7,15 +7,12 @@ syntax errors, requirements with unsatisfied specifiers, missing paths."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURE_APP, REPO, ansible_env
+from conftest import FIXTURE_APP, REPO, ansible_doc_json
 
 from ansible_collections.beatsync.ops.plugins.module_utils.probe_python import probe_deps
 
@@ -135,8 +132,9 @@ def test_hanging_import_is_bounded(tmp_path):
 
 
 # ------------------------------------------------------------------ through Ansible
-def test_module_venv(run_module, app_dir):
-    result = run_module("deps_probe", {"python": VENV_PYTHON, "app_dir": str(app_dir)})
+def test_module_venv(run_module_through_ansible, app_dir):
+    # The real `ansible` CLI once: FQCN routing, AnsiballZ packaging of probe_python.
+    result = run_module_through_ansible("deps_probe", {"python": VENV_PYTHON, "app_dir": str(app_dir)})
     assert result["changed"] is False and not result.get("failed")
     assert result["imports"]["fastapi"]["ok"] is True and result["syntax"]["ok"] is True
     assert result["missing"] == []
@@ -158,9 +156,7 @@ def test_module_bad_options(run_module):
 
 
 def test_ansible_doc_renders():
-    doc = str(Path(sys.executable).parent / "ansible-doc")
-    data = json.loads(subprocess.run([doc, "--json", "beatsync.ops.deps_probe"], env=ansible_env(), capture_output=True,
-                                     text=True, timeout=120, check=True).stdout)["beatsync.ops.deps_probe"]
+    data = ansible_doc_json("deps_probe")
     assert data["doc"]["version_added"] == "0.1.0"
     assert data["doc"]["options"]["modules"]["default"] == ["fastapi", "uvicorn"]
     assert {"imports", "requirements", "missing", "syntax", "interpreter_found"} <= set(data["return"])

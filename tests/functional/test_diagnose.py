@@ -1,8 +1,8 @@
-"""beatsync.ops.diagnose through Ansible against real uvicorn servers on loopback.
+"""beatsync.ops.diagnose (in-process, and once through `ansible`) against real uvicorn servers on loopback.
 
 This host has no systemd, so these tests select the probes that run here for real (HTTP,
 /proc, the interpreter); unit, journal and firewall findings are covered on systemd
-containers (tests/integration/test_playbooks_e2e.py) and on recorded facts
+containers (tests/functional/test_playbooks_e2e.py) and on recorded facts
 (tests/unit/plugins/module_utils/test_findings.py).
 """
 
@@ -27,9 +27,10 @@ def codes(result):
     return [finding["code"] for finding in result["findings"]]
 
 
-def test_healthy_server(run_module, start_server):
+def test_healthy_server(run_module_through_ansible, start_server):
     server = start_server()
-    result = diagnose(run_module, server.port, HTTP + ["deps"])
+    # The real `ansible` CLI once; the other cases call the module in-process.
+    result = diagnose(run_module_through_ansible, server.port, HTTP + ["deps"])
     assert result["changed"] is False
     assert result["verdict"] == "healthy" and result["root_cause"] is None and result["findings"] == []
     assert result["probes"]["health"]["healthy"] is True
