@@ -36,7 +36,7 @@ def test_the_file_parses_with_prometheus_client(tmp_path):
     path, text = write_metrics(str(tmp_path / "beatsync.prom"), REPORTS, now=NOW, detected_at=NOW - 42.5)
     assert path == str(tmp_path / "beatsync.prom")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
-    assert [name for name in os.listdir(tmp_path)] == ["beatsync.prom"]  # no temporary file left
+    assert os.listdir(tmp_path) == ["beatsync.prom"]  # no temporary file left
     families = _families(open(path).read())
     for name in ("beatsync_verdict", "beatsync_healthy", "beatsync_root_cause", "beatsync_restarts_used",
                  "beatsync_restarts_left", "beatsync_seconds_to_healthy", "beatsync_last_success_timestamp_seconds",
