@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
+import os
 import time
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, free_port
 from eda_fixtures import swappable_app  # noqa: F401  pylint: disable=unused-import
 
 SOURCE_FILE = REPO / "extensions" / "eda" / "plugins" / "event_source" / "beatsync_probe.py"
@@ -168,8 +170,9 @@ def test_check_docs_off_ignores_docs(start_server):
     ({"hosts": []}, "hosts or inventory must name at least one host"),
     ({"hosts": 5}, "hosts must be a list"),
     ({"inventory": "/nonexistent/hosts.yml"}, "/nonexistent/hosts.yml does not exist"),
-    ({"hosts": ["a", "a"]}, "duplicate names a"),
-    ({"hosts": ["a:x"]}, "bad port"),
+    ({"hosts": ["a:x"]}, "no valid host to watch: hosts: bad port"),
+    ({"hosts": ["http://a:x/"]}, "bad URL in 'http://a:x/' .Port could not be cast"),
+    ({"hosts": ["web 1", "http://bad host:80"]}, "malformed address of web 1: 'web 1'.*malformed address 'bad host'"),
     ({"hosts": [{"address": "1.2.3.4"}]}, "with a name"),
     ({"hosts": ["ftp://x"]}, "not an http(s) URL"),
     ({"hosts": ["a"], "interval": 0}, "interval must be from"),
@@ -246,6 +249,7 @@ other:
 
 @pytest.mark.parametrize("text, message", [
     ("other:\n  hosts:\n    db1:\n", "group 'beatsync' of .* has no hosts"),
+    # the only host is bad: nothing left to watch (a bad host among good ones is skipped)
     ("beatsync:\n  hosts:\n    web1:\n      beatsync_port: 70000\n", "port of web1 must be 1-65535"),
     ("beatsync:\n  hosts:\n    web1:\n      beatsync_port: http\n", "bad port for web1"),
 ])
@@ -262,3 +266,135 @@ def test_events_name_the_inventory_host(tmp_path, start_server):
     asyncio.run(SRC.main(queue, {"inventory": inventory, "interval": 0.1, "max_polls": 1, "timeout": 2}))
     event = queue.get_nowait()
     assert event["host"] == "web1" and event["state"] == "failing" and event["status"] == 503
+
+
+# --- never silent: bad host entries, still_failing, repair reports, the circuit breaker ---
+
+def test_bad_host_entries_are_reported_and_skipped(tmp_path, start_server):
+    server = start_server(faults="docs_503")
+    inventory = _inventory(tmp_path, "beatsync:\n  hosts:\n    web1:\n      ansible_host: 127.0.0.1\n"
+                                     "      beatsync_port: %d\n    web2:\n      ansible_host: 'not an/address'\n"
+                                     "    web3:\n      beatsync_port: 99999\n" % server.port)
+    queue = asyncio.Queue()
+    asyncio.run(SRC.main(queue, {"inventory": inventory, "interval": 0.1, "max_polls": 1, "timeout": 2,
+                                 "hosts": [{"name": "web1", "address": "127.0.0.1", "port": free_port()},
+                                           "http://[::1:xyz]/"]}))
+    events = [queue.get_nowait() for dummy in range(queue.qsize())]
+    bad = [event for event in events if event["state"] == "bad_host"]
+    assert [(event["host"], event["error"]) for event in bad] == [
+        (None, "hosts: bad URL in 'http://[::1:xyz]/' ('::1:xyz' does not appear to be an IPv4 or IPv6 address)"),
+        # the web1 of hosts came first, so the inventory's web1 is the duplicate
+        ("web1", "hosts: duplicate name web1 (the first entry of that name is watched)"),
+        ("web2", "hosts: malformed address of web2: 'not an/address' (a host name or an IP address)"),
+        ("web3", "hosts: port of web3 must be 1-65535, got 99999")]
+    assert len(bad) == 4
+    # the one good entry (web1 on a port nothing listens on) is still watched
+    assert [event["state"] for event in events[4:]] == ["failing"]
+    assert events[4]["host"] == "web1" and events[4]["problem"] == "health_refused"
+
+
+def test_still_failing_is_re_emitted_while_the_host_stays_broken(start_server):
+    server = start_server(faults="docs_503")
+
+    async def scenario():
+        watch = Watch({"hosts": [server.base_url], "interval": 0.2, "timeout": 5, "still_failing_interval": 1})
+        try:
+            event, dummy = await watch.next_event(10)
+            assert event["state"] == "failing" and event["repeats"] == 0
+            seen = []
+            for dummy in range(2):
+                event, dummy = await watch.next_event(10)
+                seen.append((event["state"], event["previous_state"], event["repeats"], event["problem"]))
+                assert event["down_seconds"] >= seen.__len__() * 1.0
+            assert seen == [("still_failing", "failing", 1, "docs_unavailable"),
+                            ("still_failing", "failing", 2, "docs_unavailable")]
+        finally:
+            await watch.stop()
+
+    asyncio.run(scenario())
+
+
+BAD = {"ok": False, "check": "docs", "status": 503, "url": "u", "problem": "docs_unavailable",
+       "error": "HTTP 503", "error_class": "other"}
+GOOD = {"ok": True, "check": None, "status": 200, "url": "u", "problem": None, "error": None, "error_class": None}
+TIMEOUT = {"ok": False, "check": "health", "status": None, "url": "u", "problem": "health_timeout",
+           "error": "timed out", "error_class": "timeout"}
+UNREACHABLE = dict(TIMEOUT, problem="health_other", error="network error: Network is unreachable", error_class="other")
+REFUSED = dict(TIMEOUT, problem="health_refused", error="connection refused", error_class="refused")
+
+
+def _watcher(names, **args):
+    return SRC.Watcher(SRC.parse_args(dict({"hosts": list(names)}, **args)))
+
+
+def test_circuit_breaker_one_event_and_no_host_events():
+    watcher = _watcher(["a", "b", "c", "d"])
+    assert watcher.poll({"a": GOOD, "b": GOOD, "c": GOOD, "d": GOOD}, now=1) == []
+    # three of four cannot be reached from the watcher (> 0.5): one event, nothing per host
+    events = watcher.poll({"a": TIMEOUT, "b": UNREACHABLE, "c": TIMEOUT, "d": GOOD}, now=2)
+    assert [(e["state"], e["hosts"], e["hosts_unreachable"], e["hosts_total"]) for e in events] == [
+        ("watcher_network", ["a", "b", "c"], 3, 4)]
+    assert watcher.poll({"a": TIMEOUT, "b": TIMEOUT, "c": TIMEOUT, "d": TIMEOUT}, now=3) == []
+    # while it is open, a host that answers with a real failure is still reported
+    events = watcher.poll({"a": TIMEOUT, "b": TIMEOUT, "c": TIMEOUT, "d": BAD}, now=4)
+    assert [(e["state"], e["host"]) for e in events] == [("failing", "d")]
+    events = watcher.poll({"a": GOOD, "b": GOOD, "c": GOOD, "d": BAD}, now=5)
+    assert [e["state"] for e in events] == ["watcher_network_recovered"]
+    # refused connections are answers from the hosts: no breaker, per-host events
+    events = watcher.poll({"a": REFUSED, "b": REFUSED, "c": REFUSED, "d": BAD}, now=6)
+    assert [(e["state"], e["host"]) for e in events] == [("failing", "a"), ("failing", "b"), ("failing", "c")]
+
+
+def test_circuit_breaker_share_and_minimum():
+    # one host only: a timeout is that host's failure (min_hosts 2)
+    single = _watcher(["a"])
+    assert [e["state"] for e in single.poll({"a": TIMEOUT}, now=1)] == ["failing"]
+    # exactly the share is not more than it
+    half = _watcher(["a", "b", "c", "d"], watcher_network_share=0.5)
+    assert [e["state"] for e in half.poll({"a": TIMEOUT, "b": TIMEOUT, "c": GOOD, "d": GOOD}, now=1)] == [
+        "failing", "failing"]
+    off = _watcher(["a", "b"], watcher_network_share=1)
+    assert [e["state"] for e in off.poll({"a": TIMEOUT, "b": TIMEOUT}, now=1)] == ["failing", "failing"]
+
+
+def _write_report(directory, name, mtime, **report):
+    path = directory / (name + ".json")
+    path.write_text(json.dumps(dict({"host": name}, **report)))
+    os.utime(path, (mtime, mtime))
+
+
+def test_repair_reports_turn_into_repair_failed_and_one_budget_escalation(tmp_path):
+    watcher = _watcher(["web1"], report_dir=str(tmp_path), still_failing_interval=0)
+    _write_report(tmp_path, "web1", 50, verdict="degraded")  # an old report: not this episode
+    assert watcher.poll({"web1": GOOD}, now=90) == []
+    assert [e["state"] for e in watcher.poll({"web1": BAD}, now=100)] == ["failing"]
+    _write_report(tmp_path, "web1", 110, verdict="degraded", root_cause="docs_unavailable",
+                  repair_error="restart did not help")
+    events = watcher.poll({"web1": BAD}, now=111)
+    assert [(e["state"], e["root_cause"], e["repair_error"]) for e in events] == [
+        ("repair_failed", "docs_unavailable", "restart did not help")]
+    assert watcher.poll({"web1": BAD}, now=112) == []  # the same report once
+    _write_report(tmp_path, "web1", 120, verdict="degraded", repair_code="restart_budget_exhausted",
+                  restarts_used=3, restarts_left=0)
+    events = watcher.poll({"web1": BAD}, now=121)
+    assert [(e["state"], e["repair_code"], e["restarts_left"]) for e in events] == [
+        ("restart_budget_exhausted", "restart_budget_exhausted", 0)]
+    # more refusals in the same episode: no second escalation
+    _write_report(tmp_path, "web1", 130, verdict="degraded", repair_error="refused: restart_budget_exhausted")
+    assert watcher.poll({"web1": BAD}, now=131) == []
+    # garbage is ignored, a healthy report is no failure
+    (tmp_path / "web1.json").write_text("{not json")
+    os.utime(tmp_path / "web1.json", (140, 140))
+    assert watcher.poll({"web1": BAD}, now=141) == []
+    # recovery ends the episode; the next one may escalate the budget again (restarts_left 0)
+    assert [e["state"] for e in watcher.poll({"web1": GOOD}, now=150)] == ["healthy"]
+    assert [e["state"] for e in watcher.poll({"web1": BAD}, now=160)] == ["failing"]
+    _write_report(tmp_path, "web1", 170, verdict="failed", restarts_left=0)
+    assert [e["state"] for e in watcher.poll({"web1": BAD}, now=171)] == ["restart_budget_exhausted"]
+    _write_report(tmp_path, "web1", 180, verdict="healthy")
+    assert watcher.poll({"web1": BAD}, now=181) == []
+
+
+def test_report_dir_must_be_absolute():
+    with pytest.raises(SRC.ArgumentError, match="report_dir must be an absolute path"):
+        SRC.parse_args({"hosts": ["a"], "report_dir": "reports"})

@@ -3,8 +3,9 @@ drools): a loopback fixture host (uvicorn under tests/eda/files/fixture_supervis
 stand-in for systemd) gets the runbook's incident (/docs 503 after a restart with a one-shot
 fault), the beatsync_probe source emits, the rule runs a repair playbook on that host, and
 the host is healthy again; the time from the first 503 to healthy is measured (goal <= 15 s
-with the rulebook's 2 s poll; printed, bounded at 60 s). Then the throttle (no second repair within the window) and the
-escalation of a flapping host.
+with the rulebook's 2 s poll; printed, bounded at 60 s). Then a host that breaks again right
+after the repair (repaired again), a third failure within the flap window (throttled:
+escalated, not repaired) and the repeated escalation while it stays broken (still_failing).
 
 Not a container host: the "repair" is tests/eda/files/restart_fixture.yml (SIGHUP to the
 supervisor = systemctl restart), given to the rulebook as beatsync_repair_playbook; the
@@ -112,7 +113,8 @@ def test_rulebook_repairs_throttles_and_escalates(tmp_path):
             "beatsync_port": port, "fixture_state_dir": str(state)}}}}))
         (tmp_path / "vars.yml").write_text(yaml.safe_dump({
             "beatsync_watch_hosts": [{"name": "web1", "address": "127.0.0.1", "port": port}],
-            "beatsync_repair_playbook": str(FILES / "restart_fixture.yml")}))
+            "beatsync_repair_playbook": str(FILES / "restart_fixture.yml"),
+            "beatsync_watch_still_failing_interval": 6, "beatsync_watch_report_dir": str(tmp_path / "reports")}))
         env = dict(os.environ, JAVA_HOME=_java_home(), ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_PATH),
                    ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0",
                    PATH="%s:%s" % (RULEBOOK_BIN.parent, os.environ.get("PATH", "")))
@@ -147,20 +149,22 @@ def test_rulebook_repairs_throttles_and_escalates(tmp_path):
         assert time_to_healthy <= 60, time_to_healthy
         assert _wait(lambda: "RECOVERED web1" in log.read_text(), 15), log.read_text()[-3000:]
 
-        # 2. broken again within the throttle window: the event comes, no second repair
+        # 2. broken again right after the repair (second failure within the flap window):
+        #    repaired again, said so in the log
         assert break_host()
-        time.sleep(8)
-        assert _docs_status(base_url) == 503
-        assert len(_lines(state / "repairs")) == 1
-        os.kill(supervisor_pid, signal.SIGHUP)  # a person fixes it
-        assert _wait(lambda: _docs_status(base_url) == 200, 30)
+        assert _wait(lambda: "REPAIR AGAIN web1" in log.read_text(), 15), log.read_text()[-3000:]
+        assert _wait(lambda: _docs_status(base_url) == 200, 60), log.read_text()[-4000:]
         assert _wait(lambda: log.read_text().count("RECOVERED web1") >= 2, 15), log.read_text()[-3000:]
+        assert len(_lines(state / "repairs")) == 2
 
-        # 3. a third healthy -> failing transition within the flap window: escalated, not repaired
+        # 3. a third healthy -> failing transition within the flap window: throttled, escalated,
+        #    not repaired; and while it stays broken the escalation is repeated (still_failing)
+        offset = len(log.read_text())
         assert break_host()
-        assert _wait(lambda: "ESCALATE web1" in log.read_text(), 15), log.read_text()[-3000:]
-        time.sleep(3)
-        assert len(_lines(state / "repairs")) == 1
+        assert _wait(lambda: "ESCALATE web1: throttled" in log.read_text()[offset:], 15), log.read_text()[-3000:]
+        assert _wait(lambda: log.read_text()[offset:].count("ESCALATE web1: still failing") >= 2, 40), \
+            log.read_text()[-3000:]
+        assert len(_lines(state / "repairs")) == 2
         assert _docs_status(base_url) == 503
     finally:
         stop_process(rulebook)
