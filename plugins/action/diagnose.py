@@ -25,12 +25,39 @@ from ansible_collections.beatsync.ops.plugins.module_utils._diagnosis import htt
 from ansible_collections.beatsync.ops.plugins.module_utils._findings import build_findings
 from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
+try:  # ansible-core 2.19+: only trusted strings are templates
+    from ansible.template import trust_as_template
+except ImportError:  # older ansible-core templates every string
+    def trust_as_template(value):
+        return value
+
 display = Display()
+
+
+def _trusted(value):
+    """Role defaults/vars as the role would see them: their strings are templates."""
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return {key: _trusted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_trusted(item) for item in value]
+    return value
 
 ROLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
 SERVICE_ROLE = os.path.join(ROLES, "service")
 UNIT_TEMPLATE = os.path.join(SERVICE_ROLE, "templates", "beatsync.service.j2")
 EVIDENCE_LINES = 6
+
+# An option the task does not set falls back to the collection's inventory variable, so
+# `ansible -m beatsync.ops.diagnose` sees the same deployment as playbooks/diagnose.yml.
+INVENTORY_VARS = {
+    "service": "beatsync_service", "port": "beatsync_port", "host": "beatsync_probe_host",
+    "app_dir": "beatsync_app_dir", "app_spec": "beatsync_app_spec", "python": "beatsync_python",
+    "timeout": "beatsync_timeout", "journal_lines": "beatsync_journal_lines", "check_drift": "beatsync_check_drift",
+    "external_check": "beatsync_external_check", "external_address": "beatsync_external_address",
+    "external_timeout": "beatsync_external_timeout",
+}
 
 
 class ActionModule(ActionBase):
@@ -41,7 +68,7 @@ class ActionModule(ActionBase):
     # ------------------------------------------------------------------ canonical unit
     def _role_file(self, *parts):
         data = self._loader.load_from_file(os.path.join(SERVICE_ROLE, *parts))
-        return data if isinstance(data, dict) else {}
+        return _trusted(dict(data)) if isinstance(data, dict) else {}
 
     def canonical_unit(self, task_vars, params):
         """The unit text the service role installs for these options: its own template, its
@@ -76,6 +103,9 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
+        for option, variable in INVENTORY_VARS.items():
+            if option not in self._task.args and task_vars.get(variable) not in (None, ""):
+                self._task.args[option] = self._templar.template(task_vars[variable])
         dummy, args = self.validate_argument_spec(argument_spec=diagnose_module_spec())
         try:
             params = validate(args)
