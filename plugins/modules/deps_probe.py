@@ -164,8 +164,8 @@ error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
-from ansible_collections.beatsync.ops.plugins.module_utils.probe_python import probe_deps
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
+from ansible_collections.beatsync.ops.plugins.module_utils._probe_python import probe_deps
 
 
 def main():

@@ -73,8 +73,8 @@ EXAMPLES = r"""
 - name: Write every host's report and the fleet summary
   beatsync.ops.write_reports:
     dir: beatsync-reports
-    reports: "{{ ansible_play_hosts | map('extract', hostvars) | selectattr('beatsync_report', 'defined')
-                 | map(attribute='beatsync_report') | list }}"
+    reports: "{{ ansible_play_hosts | map('extract', hostvars) | selectattr('beatsync_outcome.report', 'defined')
+                 | map(attribute='beatsync_outcome.report') | list }}"
     summary: "{{ lookup('ansible.builtin.template', 'fleet_summary.md.j2') }}"
   run_once: true
 """

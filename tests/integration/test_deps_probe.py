@@ -17,7 +17,7 @@ import pytest
 
 from conftest import FIXTURE_APP, REPO, ansible_env
 
-from ansible_collections.beatsync.ops.plugins.module_utils.probe_python import probe_deps
+from ansible_collections.beatsync.ops.plugins.module_utils._probe_python import probe_deps
 
 VENV_PYTHON = str(REPO / ".venv" / "bin" / "python")
 BARE_CANDIDATES = ["/root/.pyenv/versions/3.11.7/bin/python", "/usr/bin/python3"]

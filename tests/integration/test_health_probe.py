@@ -21,7 +21,7 @@ import yaml
 from conftest import ansible_env, free_port
 
 from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
-from ansible_collections.beatsync.ops.plugins.module_utils.probe_http import probe_health
+from ansible_collections.beatsync.ops.plugins.module_utils._probe_http import probe_health
 
 HEALTH_KEYS = {"url", "reachable", "status", "json", "healthy", "expected_status", "elapsed", "server", "error",
                "error_class", "attempts", "body_excerpt"}

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from ansible_collections.beatsync.ops.plugins.module_utils import probe_python
+from ansible_collections.beatsync.ops.plugins.module_utils import _probe_python as probe_python
 from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
 
 REAL_REQUIREMENTS = """\

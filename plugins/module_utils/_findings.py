@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, BeatSync operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# PRIVATE to the collection: this module_utils file is not part of the collection's public
+# API and may change or go away in any release without notice.
+
 """The findings engine: probe facts in, root causes with evidence and remedies out.
 
 Pure functions over plain dicts (the shapes in docs/architecture.md), so unit tests feed
@@ -11,9 +15,10 @@ a stale copy explains a crash loop that explains a failed health check, said onc
 
 from __future__ import annotations
 
-# Rank of every code: lower is closer to the root cause. The repair playbook applies remedies
-# in this order, which is the runbook's order (free the port, fix the unit, fix the
-# dependencies, then restart, then the firewall).
+from ansible_collections.beatsync.ops.plugins.module_utils._remedies import plan, remedy
+
+# Rank of every code: lower is closer to the root cause. (The order in which the repair applies
+# remedies is the remedy registry's, _remedies.REMEDIES.)
 CODES = (
     "syntax_error",
     "port_conflict_foreign",
@@ -92,18 +97,18 @@ def rule_syntax_error(facts, ctx):
     if syntax.get("checked") and syntax.get("ok") is False:
         where = "%s:%s" % (syntax.get("file"), syntax.get("line"))
         evidence = ["py_compile %s: %s" % (where, syntax.get("message"))] + [j.get("line") for j in journal[:3]]
-        remedy = {"action": "fix_code", "file": syntax.get("file"), "line": syntax.get("line"), "message": syntax.get("message")}
+        fix = remedy("fix_code", file=syntax.get("file"), line=syntax.get("line"), message=syntax.get("message"))
     elif journal and _service_down(ctx["unit"]):
         first = journal[0]
         where = "%s:%s" % (first.get("file"), first.get("lineno"))
         evidence = [j.get("line") for j in journal[:3]]
-        remedy = {"action": "fix_code", "file": first.get("file"), "line": first.get("lineno"), "message": first.get("line")}
+        fix = remedy("fix_code", file=first.get("file"), line=first.get("lineno"), message=first.get("line"))
     else:
         return None
     return _finding(
         "syntax_error", "critical",
         "The application code has a syntax error at %s: restarting cannot help, the code must be fixed." % where,
-        evidence, "Q3: check the code for syntax errors", remedy,
+        evidence, "Q3: check the code for syntax errors", fix,
         explains=SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
 
 
@@ -161,9 +166,8 @@ def rule_port_conflict_foreign(facts, ctx):
         % (ctx["port"], first.get("name"), first.get("pid")),
         [_describe(item) for item in foreign] + _address_in_use_evidence(facts),
         "diagnosis step 3: port owner (netstat -tlnp | grep 8000; lsof -i :8000)",
-        {"action": "refuse_foreign_listener", "pids": [item.get("pid") for item in foreign],
-         "names": [item.get("name") for item in foreign],
-         "cmdlines": [item.get("cmdline") for item in foreign]},
+        remedy("refuse_foreign_listener", port=ctx["port"], pids=[item.get("pid") for item in foreign],
+               names=[item.get("name") for item in foreign], cmdlines=[item.get("cmdline") for item in foreign]),
         explains=SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
 
 
@@ -177,7 +181,8 @@ def rule_port_conflict_stale(facts, ctx):
         % (ctx["service"], ", ".join(str(item.get("pid")) for item in stale), ctx["port"]),
         [_describe(item) for item in stale] + _address_in_use_evidence(facts) + [_unit_state(ctx["unit"])],
         "diagnosis step 3 and repair option 3: stop the copy started by hand",
-        {"action": "stop_stale_copy", "pids": [item.get("pid") for item in stale]},
+        remedy("stop_stale_copy", port=ctx["port"], pids=[item.get("pid") for item in stale], service=ctx["service"],
+               app_spec=ctx["app_spec"], app_dir=ctx["app_dir"]),
         explains=SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
 
 
@@ -190,7 +195,7 @@ def rule_port_owner_unknown(facts, ctx):
         "Something listens on port %s but its owner cannot be seen (run the probe with become)." % ctx["port"],
         ["inode %s on %s:%s" % (item.get("inode"), item.get("address"), item.get("port")) for item in unknown],
         "diagnosis step 3: port owner (sudo netstat -tlnp)",
-        {"action": "report"},
+        remedy("report"),
         explains=SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
 
 
@@ -203,8 +208,12 @@ def rule_service_missing(facts, ctx):
         "The unit %s does not exist on this host." % ctx["service"],
         ["LoadState=%s" % unit.get("load_state"), unit.get("error")],
         "repair option 2: create /etc/systemd/system/beatsync.service, daemon-reload",
-        {"action": "install_unit"},
+        _install_unit(ctx),
         explains=SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
+
+
+def _install_unit(ctx):
+    return remedy("install_unit", service=ctx["service"], port=ctx["port"], app_dir=ctx["app_dir"], app_spec=ctx["app_spec"])
 
 
 def rule_unit_drift(facts, ctx):
@@ -219,7 +228,7 @@ def rule_unit_drift(facts, ctx):
         "The installed unit %s differs from the canonical unit." % (unit.get("fragment_path") or ctx["service"]),
         changed or diff,
         "repair option 2: make sure the unit matches the canonical text, daemon-reload, restart",
-        {"action": "install_unit"},
+        _install_unit(ctx),
         explains=() if serving else SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
 
 
@@ -251,7 +260,7 @@ def rule_missing_dependency(facts, ctx):
         % (deps.get("interpreter") or "the service's interpreter", ", ".join(str(m) for m in missing)),
         evidence,
         "diagnosis step 6 and repair option 5: pip3 install -r requirements.txt",
-        {"action": "install_requirements", "missing": missing},
+        remedy("install_requirements", missing=missing, python=deps.get("interpreter"), app_dir=ctx["app_dir"]),
         explains=SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
 
 
@@ -270,19 +279,19 @@ def rule_service_state(facts, ctx):
             "crash_loop", "critical",
             "%s is crash-looping (%s restarts, now %s/%s)." % (ctx["service"], restarts, active, sub),
             evidence, "Q3: the service keeps restarting; repair option 1",
-            {"action": "restart_service", "reset_failed": True}, explains=("service_failed",) + HTTP_SYMPTOMS)
+            remedy("restart_service", service=ctx["service"], reset_failed=True), explains=("service_failed",) + HTTP_SYMPTOMS)
     if active == "failed":
         return _finding(
             "service_failed", "critical",
             "%s has failed (result %s)." % (ctx["service"], unit.get("result")),
             evidence, "diagnosis step 1 and repair option 1: systemctl restart beatsync",
-            {"action": "restart_service", "reset_failed": limit_hit}, explains=HTTP_SYMPTOMS)
+            remedy("restart_service", service=ctx["service"], reset_failed=limit_hit), explains=HTTP_SYMPTOMS)
     if active in ("inactive", "deactivating") or (active == "activating" and not _health_ok(facts)):
         return _finding(
             "service_inactive", "critical",
             "%s is not running (%s/%s)." % (ctx["service"], active, sub),
             evidence, "diagnosis step 1: systemctl start beatsync; systemctl enable beatsync",
-            {"action": "restart_service", "reset_failed": False}, explains=HTTP_SYMPTOMS)
+            remedy("restart_service", service=ctx["service"], reset_failed=False), explains=HTTP_SYMPTOMS)
     return None
 
 
@@ -297,7 +306,7 @@ def rule_health(facts, ctx):
         ["GET %s -> %s %s" % (health.get("url"), health.get("status"), health.get("error") or ""),
          health.get("body_excerpt")],
         "diagnosis step 4: curl http://localhost:8000/api/health; repair option 1",
-        {"action": "restart_service", "reset_failed": False}, explains=HTTP_SYMPTOMS[1:])
+        remedy("restart_service", service=ctx["service"], reset_failed=False), explains=HTTP_SYMPTOMS[1:])
 
 
 def rule_docs(facts, ctx):
@@ -313,20 +322,20 @@ def rule_docs(facts, ctx):
         evidence.append("GET %s -> %s %s" % (openapi.get("url"), openapi.get("status"), openapi.get("error") or ""))
         evidence.append(openapi.get("body_excerpt"))
     step = "diagnosis step 4: curl http://localhost:8000/docs; repair option 1 (restart)"
-    remedy = {"action": "restart_for_docs"}
+    restart = remedy("restart_for_docs", service=ctx["service"])
     if problem == "docs_timeout":
-        return _finding("docs_timeout", "error", "%s did not answer in time." % page.get("url"), evidence, step, remedy)
+        return _finding("docs_timeout", "error", "%s did not answer in time." % page.get("url"), evidence, step, restart)
     if problem == "openapi_broken":
         return _finding("openapi_broken", "error",
                         "The OpenAPI document %s is broken (status %s): Swagger UI cannot render."
-                        % (openapi.get("url"), openapi.get("status")), evidence, step, remedy)
+                        % (openapi.get("url"), openapi.get("status")), evidence, step, restart)
     if problem == "unreachable" and not _health_ok(facts):
         return None  # the health check failing already says the app does not answer
     return _finding(
         "docs_unavailable", "error",
         "%s answers %s (%s) while /api/health is %s." % (
             page.get("url"), page.get("status"), problem, "healthy" if _health_ok(facts) else "not healthy"),
-        evidence, step, remedy if problem != "docs_disabled" else {"action": "report"})
+        evidence, step, restart if problem != "docs_disabled" else remedy("report"))
 
 
 def rule_firewall(facts, ctx):
@@ -344,7 +353,7 @@ def rule_firewall(facts, ctx):
         ["ufw: active, default incoming %s, %d rule(s), none for %s/tcp"
          % (firewall.get("default_incoming"), len(firewall.get("rules") or []), ctx["port"])],
         "repair option 4: ufw allow 8000/tcp",
-        {"action": "open_firewall", "port": ctx["port"]})
+        remedy("open_firewall", port=ctx["port"]))
 
 
 def rule_external(facts, ctx):
@@ -367,7 +376,7 @@ def rule_external(facts, ctx):
             "not UFW; check the cloud firewall / security group for TCP %s, which this collection cannot open" % ctx["port"]),
         ["from the controller: GET %s -> %s %s" % (health.get("url"), health.get("status"), health.get("error") or "")],
         "verification step 3: test external access",
-        {"action": "open_firewall", "port": ctx["port"]} if blocked else {"action": "report"})
+        remedy("open_firewall", port=ctx["port"]) if blocked else remedy("report"))
 
 
 RULES = (
@@ -387,10 +396,10 @@ RULES = (
 
 
 def build_findings(facts, service="beatsync.service", port=8000, app_spec="main:app", app_dir=None):
-    """Facts of one host -> {"verdict", "root_cause", "findings"} (root cause first)."""
+    """Facts of one host -> {"verdict", "root_cause", "findings", "plan"} (root cause first).
+
+    service must be normalised already (_validate.normalize_service, at the caller's edge)."""
     facts = facts if isinstance(facts, dict) else {}
-    if isinstance(service, str) and "." not in service:
-        service += ".service"  # systemd's own shorthand: beatsync means beatsync.service
     ctx = {"service": service, "port": port, "app_spec": app_spec, "app_dir": app_dir, "unit": _get(facts, "unit")}
     raw = [finding for finding in (rule(facts, ctx) for rule in RULES) if finding]
     raw.sort(key=lambda f: CODES.index(f["code"]))
@@ -409,6 +418,7 @@ def build_findings(facts, service="beatsync.service", port=8000, app_spec="main:
         "verdict": verdict(facts, findings),
         "root_cause": findings[0]["code"] if findings else None,
         "findings": findings,
+        "plan": plan(findings),
     }
 
 

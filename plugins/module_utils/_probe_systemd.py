@@ -1,8 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, BeatSync operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""probe_unit(...) and probe_journal(...): the runbook's `systemctl status beatsync`,
-`cat /etc/systemd/system/beatsync.service` and `journalctl -u beatsync -n 50` as facts.
+
+# PRIVATE to the collection: this module_utils file is not part of the collection's public
+# API and may change or go away in any release without notice.
+
+"""probe_unit(...): the runbook's `systemctl status beatsync` and
+`cat /etc/systemd/system/beatsync.service` as facts (the journal: _journal.probe_journal).
 
 Standard library only: this code runs on the managed host.
 """
@@ -11,25 +15,15 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.beatsync.ops.plugins.module_utils import _journal
 from ansible_collections.beatsync.ops.plugins.module_utils import _systemd
-from ansible_collections.beatsync.ops.plugins.module_utils._common import (
+from ansible_collections.beatsync.ops.plugins.module_utils._common import find_bin, run_cmd
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import (
     ProbeInputError,
-    find_bin,
-    run_cmd,
-    validate_positive_int,
+    normalize_service,
     validate_timeout,
 )
 
 MAX_CANONICAL_CHARS = 64 * 1024
-MAX_JOURNAL_REQUEST = 1000
-
-
-def _service(service):
-    name = _systemd.normalize_unit_name(service)
-    if name is None:
-        raise ProbeInputError("service must be a systemd unit name such as beatsync.service, got %r" % (service,))
-    return name
 
 
 def _systemd_down_reason(cmd):
@@ -67,7 +61,7 @@ def probe_unit(service="beatsync.service", canonical_unit=None, systemctl_path=N
     FragmentPath file is compared with it (trailing whitespace and blank lines ignored) and
     `drift`/`diff` are set. No systemd -> systemd false and an error; unknown unit -> present false.
     """
-    name = _service(service)
+    name = normalize_service(service)
     seconds = validate_timeout(timeout)
     if canonical_unit is not None and not isinstance(canonical_unit, str):
         raise ProbeInputError("canonical_unit must be the unit file text (a string), got %s" % type(canonical_unit).__name__)
@@ -159,38 +153,3 @@ def _unit_fields(props):
         "working_directory": _systemd.none_if_empty((get("WorkingDirectory") or "").lstrip("!")),
     }
 
-
-def probe_journal(service="beatsync.service", lines=50, journalctl_path=None, timeout=10):
-    """The unit's last `lines` journal lines and their classification (docs/architecture.md `journal`)."""
-    name = _service(service)
-    count = validate_positive_int(lines, "lines", minimum=1, maximum=MAX_JOURNAL_REQUEST)
-    seconds = validate_timeout(timeout)
-    facts = {"service": name, "available": False, "lines": [], "classifications": [], "kinds": {},
-             "hint": None, "error": None}
-    journalctl = find_bin("journalctl", journalctl_path)
-    if not journalctl:
-        facts["error"] = "journalctl not found%s: no systemd journal on this host" % (
-            " at %s" % journalctl_path if journalctl_path else "")
-        return facts
-    cmd = run_cmd([journalctl, "-u", name, "-n", str(count), "--no-pager", "-o", "short-iso"],
-                  timeout=seconds, max_bytes=count * (_systemd.MAX_JOURNAL_LINE_CHARS + 200) + 4096)
-    stderr = (cmd["stderr"] or "").strip()
-    entries, _meta = _systemd.split_journal(cmd["stdout"], max_lines=count)
-    low = stderr.lower()
-    if cmd["rc"] is None:
-        facts["error"] = cmd["error"]
-        facts["lines"] = entries
-    elif "no journal files were found" in low or "no journal files were opened" in low or _systemd.is_no_systemd_message(stderr):
-        facts["error"] = "no readable systemd journal on this host: %s" % " ".join(stderr.splitlines()[-1:])
-        if not os.path.isdir("/run/systemd/journal"):
-            facts["error"] += " (journald is not running)"
-    elif cmd["rc"] != 0:
-        facts["error"] = "journalctl exited %s: %s" % (cmd["rc"], stderr[:500])
-    else:
-        facts["available"] = True
-        facts["lines"] = entries
-    if "hint:" in low:
-        facts["hint"] = " ".join(part.strip() for part in stderr.splitlines() if part.strip())[:500]
-    facts["classifications"] = _journal.classify(facts["lines"])
-    facts["kinds"] = _journal.summarize(facts["classifications"])
-    return facts
