@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 venv="${BEATSYNC_VENV:-$top/.venv}"
 
 need_debs=()
-for pkg in podman runc mmdebstrap uidmap iptables git shellcheck; do
+for pkg in podman runc mmdebstrap uidmap iptables git shellcheck openssh-client; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_debs+=("$pkg")
 done
 # ansible-rulebook (event-driven repair) runs on Java 17+.

@@ -17,14 +17,17 @@ molecule/shared/scripts/beatsync-bed.sh, which this module copies into the host 
 pytest fixtures (import them into a conftest or a test module):
 ``systemd_image`` (session; skips when podman or the image is missing, builds it first when
 BEATSYNC_BUILD_IMAGE=1), ``systemd_host_factory`` (function scope; hosts removed at teardown),
-``beatsync_host`` (module scope: one booted + deployed host shared by a module) and
-``healthy_beatsync_host`` (function scope: ``beatsync_host`` reset to healthy first).
+``beatsync_host`` (module scope: one booted + deployed host shared by a module),
+``healthy_beatsync_host`` (function scope: ``beatsync_host`` reset to healthy first) and
+``ssh_host_factory`` (function scope: ``SshHost``, a host reached over real SSH as the sudo
+user ``ops`` with a fresh key, sshd on a chosen port through ``ListenAddress`` or ``Port``).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 import urllib.error
@@ -276,6 +279,115 @@ def break_host(host, state, **options):
     bed(host, "break", state, env=env)
 
 
+# ---- the real-SSH lane ------------------------------------------------------------------------
+
+SSH_USER = "ops"                     # in the image: password-less sudo, Debian's env_reset kept
+SSHD_DROPIN = "/etc/ssh/sshd_config.d/beatsync-bed.conf"
+SSH_LISTEN_MODES = ("listenaddress", "port")
+
+
+def ssh_keygen(directory):
+    """A fresh ed25519 key pair in directory (made with the controller's ssh-keygen) -> private key path."""
+    exe = shutil.which("ssh-keygen")
+    if exe is None:
+        raise PodmanError("ssh-keygen is not installed (apt-get install openssh-client)")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    key = directory / "id_ed25519"
+    if not key.exists():
+        subprocess.run([exe, "-q", "-t", "ed25519", "-N", "", "-C", "beatsync-bed", "-f", str(key)],
+                       check=True, capture_output=True, timeout=60)
+    return key
+
+
+def _wait_tcp(address, port, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.settimeout(1.0)
+            try:
+                sock.connect((address, port))
+                banner = sock.recv(64)
+            except OSError:
+                banner = b""
+            if banner.startswith(b"SSH-"):
+                return
+        time.sleep(0.2)
+    raise PodmanError("nothing answered SSH on %s:%s within %ss" % (address, port, timeout))
+
+
+class SshHost(SystemdHost):
+    """A SystemdHost whose sshd listens on `ssh_port` only, reached as `ops` with a fresh key.
+
+    listen="listenaddress" configures `ListenAddress 0.0.0.0:<port>` (IPv4 only, the Port
+    directive left at its default), listen="port" configures `Port <port>` (every address).
+    ptrace=False leaves out CAP_SYS_PTRACE (root then cannot read sshd sessions' descriptors,
+    as in some containers).
+    The key pair is generated on this machine with ssh-keygen into key_dir. Call
+    configure_sshd() again to change the port or the mode.
+    """
+
+    def __init__(self, key_dir, ssh_port=2222, listen="listenaddress", ptrace=True, **kwargs):
+        # Root on a real host may read every process's descriptors (CAP_SYS_PTRACE), also those of
+        # sshd's non-dumpable session processes; podman drops that capability unless asked.
+        if ptrace:
+            kwargs["extra_args"] = ("--cap-add", "SYS_PTRACE", *kwargs.get("extra_args", ()))
+        super().__init__(**kwargs)
+        try:
+            self.key = ssh_keygen(key_dir)
+            pub = Path(str(self.key) + ".pub").read_text()
+            self.exec("install -d -m 0700 -o %s -g %s ~%s/.ssh" % (SSH_USER, SSH_USER, SSH_USER))
+            self.exec(["bash", "-c", "cat > ~%s/.ssh/authorized_keys" % SSH_USER], input=pub)
+            self.exec("chown %s: ~%s/.ssh/authorized_keys && chmod 0600 ~%s/.ssh/authorized_keys"
+                      % (SSH_USER, SSH_USER, SSH_USER))
+            self.configure_sshd(ssh_port, listen)
+        except Exception:
+            self.remove()
+            raise
+
+    def configure_sshd(self, ssh_port=2222, listen="listenaddress", timeout=60.0):
+        """Write the sshd drop-in for ssh_port/listen, (re)start ssh.service, wait until it answers."""
+        if listen not in SSH_LISTEN_MODES:
+            raise ValueError("listen must be one of %s, got %r" % (", ".join(SSH_LISTEN_MODES), listen))
+        line = "ListenAddress 0.0.0.0:%d" % ssh_port if listen == "listenaddress" else "Port %d" % ssh_port
+        self.exec(["bash", "-c", "cat > %s" % SSHD_DROPIN],
+                  input="# beatsync test bed (tests/systemd_hosts.py)\n%s\nPasswordAuthentication no\n"
+                        "KbdInteractiveAuthentication no\n" % line)
+        self.exec("install -d -m 0755 /run/sshd && sshd -t && systemctl enable --quiet ssh.service && systemctl restart ssh.service")
+        self.ssh_port = ssh_port
+        self.listen = listen
+        _wait_tcp(self.ip, ssh_port, timeout)
+
+    def ssh_argv(self, *command, connect_timeout=10):
+        """argv of a NEW ssh connection from this machine to ops@host (no multiplexing)."""
+        return ["ssh", "-i", str(self.key), "-p", str(self.ssh_port),
+                "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "LogLevel=ERROR", "-o", "ControlMaster=no", "-o", "ControlPath=none",
+                "-o", "ConnectTimeout=%d" % connect_timeout, "%s@%s" % (SSH_USER, self.ip), *command]
+
+    def ssh(self, *command, timeout=60, connect_timeout=10):
+        """Run a command over a NEW ssh connection as ops -> CompletedProcess (text, not checked)."""
+        return subprocess.run(self.ssh_argv(*command, connect_timeout=connect_timeout), capture_output=True,
+                              text=True, timeout=timeout, check=False)
+
+    def hostvars(self, **extra):
+        """Inventory variables that reach this host as users do: ssh as ops, become through sudo."""
+        return {
+            "ansible_connection": "ssh",
+            "ansible_host": self.ip,
+            "ansible_port": self.ssh_port,
+            "ansible_user": SSH_USER,
+            "ansible_ssh_private_key_file": str(self.key),
+            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+            # One TCP connection per task: nothing outlives the test, every task proves the way in.
+            "ansible_ssh_args": "-o ControlMaster=no -o ControlPath=none",
+            "ansible_become": True,
+            "ansible_become_method": "sudo",
+            "ansible_python_interpreter": "/usr/bin/python3",
+            **extra,
+        }
+
+
 # ---- pytest fixtures -------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
@@ -323,3 +435,25 @@ def healthy_beatsync_host(beatsync_host):
     """beatsync_host, reset to healthy before the test."""
     reset_host(beatsync_host)
     return beatsync_host
+
+
+@pytest.fixture
+def ssh_host_factory(systemd_image, tmp_path_factory):
+    """Factory: ssh_host_factory(ssh_port=2222, listen="listenaddress"|"port", deploy=False) -> SshHost.
+
+    sshd listens only on ssh_port; a fresh ed25519 key (ssh-keygen on this machine) logs in as
+    `ops`, who has password-less sudo. Hosts are removed at teardown.
+    """
+    hosts = []
+
+    def _make(ssh_port=2222, listen="listenaddress", deploy=False, **kwargs):  # kwargs: ptrace, SystemdHost's
+        host = SshHost(key_dir=tmp_path_factory.mktemp("sshkey"), ssh_port=ssh_port, listen=listen,
+                       image=systemd_image, **kwargs)
+        hosts.append(host)
+        if deploy:
+            deploy_fixture(host)
+        return host
+
+    yield _make
+    for host in hosts:
+        host.remove()

@@ -85,17 +85,19 @@ def decode_address(hex_addr, family, byteorder=sys.byteorder):
     return socket.inet_ntop(socket.AF_INET if size == 4 else socket.AF_INET6, packed)
 
 
-def parse_net_tcp(text, family, listen_only=True, max_lines=MAX_NET_LINES, byteorder=sys.byteorder):
+def parse_net_tcp(text, family, listen_only=True, max_lines=MAX_NET_LINES, byteorder=sys.byteorder,
+                  with_remote=False):
     """Parse the text of /proc/net/tcp (family "ipv4") or /proc/net/tcp6 ("ipv6").
 
-    Returns a list of sockets: {family, address, port, state, uid, inode}. The header and any
-    garbage or truncated line are skipped. With listen_only only LISTEN (0A) sockets are kept.
+    Returns a list of sockets: {family, address, port, state, uid, inode} (plus remote_address
+    and remote_port with with_remote). The header and any garbage or truncated line are
+    skipped. With listen_only only LISTEN (0A) sockets are kept.
     """
     sockets = []
     for number, line in enumerate((text or "").splitlines()):
         if number >= max_lines:
             break
-        entry = _parse_net_line(line, family, byteorder)
+        entry = _parse_net_line(line, family, byteorder, with_remote)
         if entry is None:
             continue
         if listen_only and entry["state"] != "LISTEN":
@@ -104,26 +106,59 @@ def parse_net_tcp(text, family, listen_only=True, max_lines=MAX_NET_LINES, byteo
     return sockets
 
 
-def _parse_net_line(line, family, byteorder):
+def _parse_endpoint(text, family, byteorder):
+    """ "0100007F:1F40" -> ("127.0.0.1", 8000), or None."""
+    if text.count(":") != 1:
+        return None
+    hex_addr, hex_port = text.split(":")
+    address = decode_address(hex_addr, family, byteorder)
+    if address is None or len(hex_port) != 4:
+        return None
+    try:
+        return address, int(hex_port, 16)
+    except ValueError:
+        return None
+
+
+def _parse_net_line(line, family, byteorder, with_remote=False):
     fields = line.split()
     # sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...
     if len(fields) < 10 or not fields[0].endswith(":") or not fields[0][:-1].isdigit():
         return None
-    local, state, uid, inode = fields[1], fields[3].upper(), fields[7], fields[9]
-    if local.count(":") != 1 or state not in TCP_STATES or not uid.isdigit() or not inode.isdigit():
+    state, uid, inode = fields[3].upper(), fields[7], fields[9]
+    if state not in TCP_STATES or not uid.isdigit() or not inode.isdigit():
         return None
-    hex_addr, hex_port = local.split(":")
-    address = decode_address(hex_addr, family, byteorder)
-    try:
-        port = int(hex_port, 16)
-    except ValueError:
+    local = _parse_endpoint(fields[1], family, byteorder)
+    if local is None:
         return None
-    if address is None or len(hex_port) != 4:
-        return None
-    return {
-        "family": family, "address": address, "port": port, "state": TCP_STATES[state],
+    entry = {
+        "family": family, "address": local[0], "port": local[1], "state": TCP_STATES[state],
         "uid": int(uid), "inode": int(inode),
     }
+    if with_remote:
+        remote = _parse_endpoint(fields[2], family, byteorder)
+        if remote is None:
+            return None
+        entry["remote_address"], entry["remote_port"] = remote
+    return entry
+
+
+def read_sockets(proc_root=PROC_ROOT, byteorder=sys.byteorder):
+    """Every TCP socket (all states, with the remote end) from <proc_root>/net/tcp and tcp6.
+
+    Returns {"sockets": [...], "errors": [...], "read": [families read]}, like read_listeners.
+    """
+    sockets, errors, read = [], [], []
+    for family, name in _NET_FILES:
+        path = os.path.join(proc_root, "net", name)
+        text = read_text(path, MAX_NET_BYTES)
+        if text is None:
+            if family == "ipv4" or os.path.exists(path):
+                errors.append("cannot read %s" % path)
+            continue
+        read.append(family)
+        sockets.extend(parse_net_tcp(text, family, listen_only=False, byteorder=byteorder, with_remote=True))
+    return {"sockets": sockets, "errors": errors, "read": read}
 
 
 def read_listeners(port=None, proc_root=PROC_ROOT):
@@ -165,18 +200,23 @@ def list_pids(proc_root=PROC_ROOT, max_pids=MAX_PIDS):
 
 
 def socket_inodes(pid, proc_root=PROC_ROOT, max_fds=MAX_FDS_PER_PID):
-    """The socket inodes a process holds open, as a set; raises PermissionError when denied.
+    """The socket inodes a process holds open, as a set; raises PermissionError when denied
+    (the fd directory, or every link in it, cannot be read).
 
     Returns None when the process vanished.
     """
     fd_dir = os.path.join(proc_root, str(pid), "fd")
     inodes = set()
+    listed = unreadable = 0
     try:
         with os.scandir(fd_dir) as entries:
             for count, entry in enumerate(entries):
                 if count >= max_fds:
                     break
+                listed += 1
                 target = read_link(entry.path)
+                if target is None:
+                    unreadable += 1
                 if target and target.startswith("socket:[") and target.endswith("]"):
                     number = target[8:-1]
                     if number.isdigit():
@@ -185,6 +225,10 @@ def socket_inodes(pid, proc_root=PROC_ROOT, max_fds=MAX_FDS_PER_PID):
         raise
     except OSError:
         return None
+    if listed and unreadable == listed and os.path.isdir(fd_dir):
+        # A process that is not dumpable (sshd sessions) lists its descriptors but hides their
+        # targets from anyone without CAP_SYS_PTRACE.
+        raise PermissionError("cannot read the descriptors of pid %s" % pid)
     return inodes
 
 
@@ -389,3 +433,29 @@ def read_process(pid, proc_root=PROC_ROOT, boot=None, uptime_now=None):
         "rss_bytes": rss_bytes,
         "unit": parse_cgroup_unit(read_text(os.path.join(base, "cgroup"))),
     }
+
+
+def process_ancestry(pid, proc_root=PROC_ROOT, max_depth=64):
+    """The process pid and its ancestors up to pid 1, from the ppid of /proc/<pid>/stat.
+
+    Returns [{pid, ppid, name}, ...], pid first. Stops at pid 1 (included), at a process that
+    cannot be read (not included), at a loop, or after max_depth entries.
+    """
+    chain, seen = [], set()
+    current = int(pid)
+    while current > 0 and current not in seen and len(chain) < max_depth:
+        seen.add(current)
+        stat = parse_stat(read_text(os.path.join(proc_root, str(current), "stat")))
+        if stat is None:
+            break
+        chain.append({"pid": current, "ppid": stat["ppid"], "name": stat["comm"]})
+        if current == 1:
+            break
+        current = stat["ppid"]
+    return chain
+
+
+def process_name(pid, proc_root=PROC_ROOT):
+    """comm of a process (from /proc/<pid>/stat), or None when it is gone."""
+    stat = parse_stat(read_text(os.path.join(proc_root, str(pid), "stat")))
+    return stat["comm"] if stat else None

@@ -25,6 +25,19 @@ in_root /usr/bin/python3 -m pip install --quiet --root-user-action=ignore --no-i
   --break-system-packages --no-warn-script-location fastapi uvicorn
 in_root /usr/bin/python3 -c 'import fastapi, uvicorn, pydantic'
 
+# The real-SSH lane: a non-root user `ops` with password-less sudo, as operators log in.
+# Debian's /etc/sudoers (Defaults env_reset, secure_path, use_pty) is kept as shipped.
+# Password "*": no password works, but the account is not locked (key login allowed).
+in_root useradd --create-home --shell /bin/bash --comment "beatsync.ops test operator" ops
+in_root usermod --password '*' ops
+printf 'ops ALL=(ALL:ALL) NOPASSWD: ALL\n' > "$root/etc/sudoers.d/ops"
+chmod 0440 "$root/etc/sudoers.d/ops"
+in_root visudo -c -q
+# sshd is installed but does not start at boot; tests/systemd_hosts.py (SshHost) configures
+# its port and starts it on the hosts that need it.
+in_root systemctl disable ssh.service >/dev/null 2>&1 || rm -f "$root/etc/systemd/system/multi-user.target.wants/ssh.service"
+test ! -e "$root/etc/systemd/system/multi-user.target.wants/ssh.service"
+
 # Where the fixture app's fault switches live (see tests/fixtures/beatsync_app/main.py).
 mkdir -p "$root/etc/beatsync-fixture"
 

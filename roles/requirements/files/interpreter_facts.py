@@ -5,6 +5,7 @@ never raises: every field is always present.
 """
 import json
 import os
+import pwd
 import sys
 import sysconfig
 
@@ -18,6 +19,10 @@ def _importable(name):
 
 
 stdlib = sysconfig.get_path("stdlib") or ""
+try:
+    user = pwd.getpwuid(os.geteuid()).pw_name
+except KeyError:
+    user = str(os.geteuid())
 in_venv = sys.prefix != getattr(sys, "base_prefix", sys.prefix)
 marker = os.path.join(stdlib, "EXTERNALLY-MANAGED")
 print(json.dumps({
@@ -32,4 +37,6 @@ print(json.dumps({
     "has_pip": _importable("pip"),
     "has_venv": _importable("venv"),
     "has_ensurepip": _importable("ensurepip"),
+    # who ran this script (the play's user after become)
+    "user": user,
 }))
