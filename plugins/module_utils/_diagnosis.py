@@ -103,9 +103,12 @@ def run_probes(params, bins=None):
         # Importing fastapi costs most of a diagnosis; a unit that serves a healthy answer has
         # just proved its interpreter imports it, so then only versions are read.
         serving = _serving(facts, service)
+        # The interpreter runs the app's code: as the unit's User=/Group=, never as more.
+        unit = facts.get("unit") or {}
         facts["deps"] = _guarded("deps", probe_deps, timings, python=python, app_dir=params["app_dir"],
                                  requirements_file=requirements, app_module=params["app_module"],
-                                 modules=[] if serving else params["modules"], timeout=max(timeout * 6, 30))
+                                 modules=[] if serving else params["modules"], timeout=max(timeout * 6, 30),
+                                 user=unit.get("user"), group=unit.get("group"))
         facts["deps"]["imports_skipped"] = serving
     if "firewall" in selected:
         facts["firewall"] = _guarded("firewall", probe_firewall, timings, port=port, ssh_port=params.get("ssh_port"),

@@ -25,7 +25,7 @@ from ansible_collections.beatsync.ops.plugins.module_utils._text import clean_li
 SHOW_PROPERTIES = (
     "Id", "LoadState", "ActiveState", "SubState", "Result", "ExecMainStatus", "ExecMainCode",
     "NRestarts", "MainPID", "UnitFileState", "FragmentPath", "DropInPaths",
-    "ActiveEnterTimestamp", "ExecStart", "WorkingDirectory", "User",
+    "ActiveEnterTimestamp", "ExecStart", "WorkingDirectory", "User", "Group",
 )
 
 MAX_SHOW_BYTES = 256 * 1024

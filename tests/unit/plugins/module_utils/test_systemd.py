@@ -250,7 +250,7 @@ def fake_bin(tmp_path, name, stdout_file=None, stderr_file=None, rc=0, record=No
     script = tmp_path / name
     lines = ["#!/bin/sh"]
     if record:
-        lines.append('printf "%%s\\n" "$@" > %s' % record)
+        lines.append('printf "%%s\\n" "$@" >> %s' % record)
     if stdout_file:
         lines.append("cat %s" % stdout_file)
     if stderr_file:
