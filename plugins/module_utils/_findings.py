@@ -15,6 +15,9 @@ a stale copy explains a crash loop that explains a failed health check, said onc
 
 from __future__ import annotations
 
+import os
+
+from ansible_collections.beatsync.ops.plugins.module_utils import _bind
 from ansible_collections.beatsync.ops.plugins.module_utils._remedies import plan, remedy
 
 # Rank of every code: lower is closer to the root cause. (The order in which the repair applies
@@ -25,6 +28,7 @@ CODES = (
     "port_conflict_stale",
     "port_owner_unknown",
     "service_missing",
+    "bind_address",
     "unit_drift",
     "missing_dependency",
     "crash_loop",
@@ -36,6 +40,8 @@ CODES = (
     "openapi_broken",
     "firewall_blocks_port",
     "external_unreachable",
+    "port_conflict_possible",
+    "requirements_mismatch",
 )
 
 SEVERITIES = ("critical", "error", "warning", "info")
@@ -113,16 +119,32 @@ def rule_syntax_error(facts, ctx):
 
 
 def _port_conflict(facts, ctx):
-    """The listeners on the port that do not belong to the service, split stale/foreign."""
+    """The listeners on the port that do not belong to the service and can be in its way.
+
+    Returns (stale, foreign, unknown, possible). With the unit's bind known (the address its
+    ExecStart says uvicorn binds), a listener counts only when its address overlaps that bind
+    (_bind.overlap): [::1]:8000 is no conflict for a unit on 0.0.0.0. A possible overlap (a
+    foreign :: socket whose IPV6_V6ONLY /proc cannot show) is `possible`, not a blocking
+    conflict, unless the journal says the unit's bind failed with "address already in use"."""
     port = _get(facts, "port")
     service = ctx["service"]
     stray = set(_get(facts, "process").get("stray") or [])
-    stale, foreign, unknown = [], [], []
+    bind = ctx.get("bind") or {}
+    known = bind.get("kind") == "tcp" and bool(bind.get("addresses"))
+    bind_failed = bool(_journal_lines(facts, "address_in_use")) and _service_down(ctx["unit"])
+    stale, foreign, unknown, possible = [], [], [], []
     for listener in port.get("listeners") or []:
         if not isinstance(listener, dict):
             continue
         if listener.get("unit") == service:
             continue
+        if known:
+            meets = _bind.overlap(listener, bind)
+            if not meets["conflict"]:
+                continue
+            if not meets["certain"] and not bind_failed:
+                possible.append(dict(listener, overlap=meets["reason"]))
+                continue
         pid = listener.get("pid")
         if pid is None:
             unknown.append(listener)
@@ -130,7 +152,7 @@ def _port_conflict(facts, ctx):
             stale.append(listener)
         else:
             foreign.append(listener)
-    return stale, foreign, unknown
+    return stale, foreign, unknown, possible
 
 
 def _looks_like_beatsync(listener, ctx):
@@ -156,7 +178,7 @@ def _address_in_use_evidence(facts):
 
 
 def rule_port_conflict_foreign(facts, ctx):
-    _stale, foreign, _unknown = _port_conflict(facts, ctx)
+    _stale, foreign, _unknown, _possible = _port_conflict(facts, ctx)
     if not foreign:
         return None
     first = foreign[0]
@@ -172,7 +194,7 @@ def rule_port_conflict_foreign(facts, ctx):
 
 
 def rule_port_conflict_stale(facts, ctx):
-    stale, foreign, _unknown = _port_conflict(facts, ctx)
+    stale, foreign, _unknown, _possible = _port_conflict(facts, ctx)
     if not stale or foreign:
         return None
     return _finding(
@@ -187,7 +209,7 @@ def rule_port_conflict_stale(facts, ctx):
 
 
 def rule_port_owner_unknown(facts, ctx):
-    _stale, foreign, unknown = _port_conflict(facts, ctx)
+    _stale, foreign, unknown, _possible = _port_conflict(facts, ctx)
     if not unknown or foreign or ctx["unit"].get("active_state") == "active":
         return None
     return _finding(
@@ -197,6 +219,94 @@ def rule_port_owner_unknown(facts, ctx):
         "diagnosis step 3: port owner (sudo netstat -tlnp)",
         remedy("report"),
         explains=SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
+
+
+def rule_port_conflict_possible(facts, ctx):
+    _stale, _foreign, _unknown, possible = _port_conflict(facts, ctx)
+    if not possible:
+        return None
+    return _finding(
+        "port_conflict_possible", "warning",
+        "Another program listens on port %s at an address that may overlap the unit's bind (%s); it blocks nothing now "
+        "and is never stopped." % (ctx["port"], _bind_text(ctx.get("bind"))),
+        [_describe(item) + " (%s)" % item.get("overlap") for item in possible],
+        "diagnosis step 3: port owner (netstat -tlnp | grep 8000; lsof -i :8000)",
+        remedy("report"))
+
+
+def _bind_text(bind):
+    bind = bind or {}
+    if bind.get("kind") == "uds":
+        return "unix:%s" % bind.get("path")
+    addresses = [item.get("address") for item in bind.get("addresses") or []]
+    return ", ".join("%s:%s" % (_bind.show_address(address), bind.get("port")) for address in addresses) or "unknown"
+
+
+def _declared(bind):
+    return ["%s line %s: %s" % (item.get("path"), item.get("line"), item.get("text"))
+            for item in (bind or {}).get("declared_by") or []]
+
+
+def _movable_dropins(paths, service):
+    """The drop-ins repair may move aside: the service's own <service>.d/*.conf under /etc or
+    /run (never a vendor drop-in in /usr, never a directory shared by every service)."""
+    chosen = []
+    for path in paths:
+        path = str(path or "")
+        if (os.path.basename(os.path.dirname(path)) == service + ".d" and path.endswith(".conf")
+                and path.startswith(("/etc/systemd/", "/run/systemd/")) and path not in chosen):
+            chosen.append(path)
+    return sorted(chosen)
+
+
+def _outside_fails(facts):
+    external = _get(facts, "external")
+    if not external:
+        return False
+    return (_health_ok(facts) and not _get(external, "health").get("healthy")) or (
+        bool(_get(facts, "docs").get("docs_ok")) and not _get(external, "docs").get("docs_ok"))
+
+
+def rule_bind_address(facts, ctx):
+    """The host itself shows why nothing outside connects: the unit binds loopback only, or an
+    address other than the canonical unit's."""
+    unit = ctx["unit"]
+    bind = unit.get("bind") if isinstance(unit.get("bind"), dict) else {}
+    canonical = unit.get("canonical_bind") if isinstance(unit.get("canonical_bind"), dict) else {}
+    if bind.get("kind") not in ("tcp", "uds") or unit.get("present") is False:
+        return None
+    ours = sorted(item.get("address") for item in bind.get("addresses") or [])
+    theirs = sorted(item.get("address") for item in canonical.get("addresses") or [])
+    differs = canonical.get("kind") is not None and (
+        bind.get("kind") != canonical.get("kind") or ours != theirs or bind.get("port") != canonical.get("port"))
+    own = [item for item in _get(facts, "port").get("listeners") or []
+           if isinstance(item, dict) and item.get("unit") == ctx["service"]]
+    loopback = bool(bind.get("loopback_only")) or (not bind.get("addresses") and _bind.listens_only_on_loopback(own))
+    outside = _outside_fails(facts)
+    if not (differs or (loopback and outside)):
+        return None
+    if loopback and not (canonical.get("loopback_only")):
+        what = "listens only on loopback (%s): nothing outside this host can connect" % _bind_text(bind)
+    else:
+        what = "listens on %s, not on the canonical %s" % (_bind_text(bind), _bind_text(canonical))
+    declared = _declared(bind)
+    dropins = [item.get("path") for item in bind.get("declared_by") or [] if item.get("kind") == "dropin"]
+    evidence = ["bind declared by " + line for line in declared]
+    evidence += ["pid %s listens on %s:%s" % (item.get("pid"), _bind.show_address(item.get("address")), item.get("port"))
+                 for item in own]
+    if outside:
+        external = _get(facts, "external")
+        evidence.append("from the controller: GET %s -> %s %s" % (
+            _get(external, "health").get("url"), _get(external, "health").get("status"),
+            _get(external, "health").get("error") or ""))
+    return _finding(
+        "bind_address", "error" if outside or loopback else "warning",
+        "%s %s, as %s says." % (ctx["service"], what,
+                                 "the drop-in " + dropins[-1] if dropins else "its ExecStart"),
+        evidence,
+        "repair option 2: the canonical unit (--host 0.0.0.0), daemon-reload, restart",
+        _install_unit(ctx, dropins) if differs else remedy("report"),
+        explains=("external_unreachable",))
 
 
 def rule_service_missing(facts, ctx):
@@ -212,42 +322,74 @@ def rule_service_missing(facts, ctx):
         explains=SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
 
 
-def _install_unit(ctx):
-    return remedy("install_unit", service=ctx["service"], port=ctx["port"], app_dir=ctx["app_dir"], app_spec=ctx["app_spec"])
+def _install_unit(ctx, dropins=()):
+    return remedy("install_unit", service=ctx["service"], port=ctx["port"], app_dir=ctx["app_dir"], app_spec=ctx["app_spec"],
+                  dropins=_movable_dropins(dropins, ctx["service"]))
 
 
 def rule_unit_drift(facts, ctx):
     unit = ctx["unit"]
     if unit.get("drift") is not True:
         return None
+    items = [item for item in unit.get("drift_items") or [] if isinstance(item, dict)]
     diff = (unit.get("diff") or "").splitlines()
     changed = [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    evidence = []
+    dropins = []
+    for item in items:
+        evidence.append(item.get("describe") or "%s= differs" % item.get("key"))
+        for source in item.get("sources") or []:
+            if source.get("kind") == "dropin":
+                dropins.append(source.get("path"))
+                evidence += ["  %s:%s %s" % (source.get("path"), line, text)
+                             for line, text in zip(source.get("lines") or [], source.get("text") or [])]
     serving = _health_ok(facts) and not _service_down(unit)
+    where = sorted(set(dropins))
+    summary = "The effective unit %s differs from the canonical unit" % (unit.get("fragment_path") or ctx["service"])
+    if where:
+        summary += " through the drop-in%s %s" % ("s" if len(where) > 1 else "", ", ".join(where))
+    if items:
+        summary += " (%s)" % ", ".join("%s=" % item.get("key") for item in items)
     return _finding(
         "unit_drift", "warning" if serving else "error",
-        "The installed unit %s differs from the canonical unit." % (unit.get("fragment_path") or ctx["service"]),
-        changed or diff,
-        "repair option 2: make sure the unit matches the canonical text, daemon-reload, restart",
-        _install_unit(ctx),
+        summary + ".",
+        evidence + (changed or diff),
+        "repair option 2: make sure the unit matches the canonical text (drop-ins moved aside), daemon-reload, restart",
+        _install_unit(ctx, where),
         explains=() if serving else SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
+
+
+def _requirement_problems(deps):
+    problems = []
+    for req in deps.get("requirements") or []:
+        if isinstance(req, dict) and req.get("satisfied") is False:
+            where = "%s:%s" % (req.get("file"), req.get("line")) if req.get("file") else "line %s" % req.get("line")
+            problems.append((req.get("name"), "requirement %s%s (%s): installed %s" % (
+                req.get("name"), req.get("specifier") or "", where, req.get("installed"))))
+    return problems
 
 
 def rule_missing_dependency(facts, ctx):
     deps = _get(facts, "deps")
     journal = _journal_lines(facts, "missing_module")
-    missing = list(deps.get("missing") or [])
+    down = _service_down(ctx["unit"])
+    broken_imports = [(name, result) for name, result in sorted((deps.get("imports") or {}).items())
+                      if isinstance(result, dict) and result.get("ok") is False]
+    # A host that serves healthy has just proved its imports: a requirement line it does not
+    # satisfy is a warning (requirements_mismatch), never a reason to reinstall and restart.
+    if _health_ok(facts) and not down and not broken_imports:
+        return None
+    missing = [name for name in deps.get("missing") or [] if isinstance(name, str)]
     evidence = []
-    for name, result in sorted((deps.get("imports") or {}).items()):
-        if isinstance(result, dict) and result.get("ok") is False:
-            evidence.append("import %s with %s: %s" % (name, deps.get("interpreter"), result.get("error")))
-            if name not in missing:
-                missing.append(name)
-    for req in deps.get("requirements") or []:
-        if isinstance(req, dict) and req.get("satisfied") is False:
-            evidence.append("requirement %s%s: installed %s" % (req.get("name"), req.get("specifier") or "", req.get("installed")))
-            if req.get("name") not in missing:
-                missing.append(req.get("name"))
-    if journal and _service_down(ctx["unit"]):
+    for name, result in broken_imports:
+        evidence.append("import %s with %s: %s" % (name, deps.get("interpreter"), result.get("error")))
+        if name not in missing:
+            missing.append(name)
+    for name, line in _requirement_problems(deps):
+        evidence.append(line)
+        if name not in missing:
+            missing.append(name)
+    if journal and down:
         for item in journal[:3]:
             evidence.append(item.get("line"))
             if item.get("module") and item.get("module") not in missing:
@@ -255,13 +397,32 @@ def rule_missing_dependency(facts, ctx):
     if not missing:
         return None
     return _finding(
-        "missing_dependency", "critical" if _service_down(ctx["unit"]) else "error",
+        "missing_dependency", "critical" if down else "error",
         "Python dependencies are missing or do not satisfy requirements.txt for %s: %s."
         % (deps.get("interpreter") or "the service's interpreter", ", ".join(str(m) for m in missing)),
         evidence,
         "diagnosis step 6 and repair option 5: pip3 install -r requirements.txt",
         remedy("install_requirements", missing=missing, python=deps.get("interpreter"), app_dir=ctx["app_dir"]),
         explains=SERVICE_SYMPTOMS + HTTP_SYMPTOMS)
+
+
+def rule_requirements_mismatch(facts, ctx):
+    deps = _get(facts, "deps")
+    if not (_health_ok(facts) and not _service_down(ctx["unit"])):
+        return None
+    if any(isinstance(r, dict) and r.get("ok") is False for r in (deps.get("imports") or {}).values()):
+        return None
+    problems = _requirement_problems(deps)
+    if not problems:
+        return None
+    return _finding(
+        "requirements_mismatch", "warning",
+        "%s serves healthy, but its interpreter %s does not satisfy requirements.txt for %s: nothing is reinstalled "
+        "or restarted for that; update the environment in a maintenance window."
+        % (ctx["service"], deps.get("interpreter"), ", ".join(str(name) for name, _line in problems)),
+        [line for _name, line in problems],
+        "diagnosis step 6: pip3 install -r requirements.txt (when convenient)",
+        remedy("report"))
 
 
 def rule_service_state(facts, ctx):
@@ -368,6 +529,16 @@ def rule_external(facts, ctx):
     if not (health_worse or docs_worse):
         return None
     blocked = rule_firewall(facts, ctx) is not None
+    own = [item for item in _get(facts, "port").get("listeners") or []
+           if isinstance(item, dict) and item.get("unit") == ctx["service"]]
+    if not blocked and _bind.listens_only_on_loopback(own):
+        return _finding(
+            "external_unreachable", "error",
+            "The service answers on the host but not from outside (%s): it listens only on loopback (%s)."
+            % (health.get("url"), ", ".join("%s:%s" % (_bind.show_address(item.get("address")), item.get("port"))
+                                            for item in own)),
+            ["from the controller: GET %s -> %s %s" % (health.get("url"), health.get("status"), health.get("error") or "")],
+            "verification step 3: test external access", remedy("report"))
     return _finding(
         "external_unreachable", "error",
         "The service answers on the host but not from outside (%s): %s." % (
@@ -384,9 +555,12 @@ RULES = (
     rule_port_conflict_foreign,
     rule_port_conflict_stale,
     rule_port_owner_unknown,
+    rule_port_conflict_possible,
     rule_service_missing,
+    rule_bind_address,
     rule_unit_drift,
     rule_missing_dependency,
+    rule_requirements_mismatch,
     rule_service_state,
     rule_health,
     rule_docs,
@@ -400,7 +574,9 @@ def build_findings(facts, service="beatsync.service", port=8000, app_spec="main:
 
     service must be normalised already (_validate.normalize_service, at the caller's edge)."""
     facts = facts if isinstance(facts, dict) else {}
-    ctx = {"service": service, "port": port, "app_spec": app_spec, "app_dir": app_dir, "unit": _get(facts, "unit")}
+    unit = _get(facts, "unit")
+    ctx = {"service": service, "port": port, "app_spec": app_spec, "app_dir": app_dir, "unit": unit,
+           "bind": unit.get("bind") if isinstance(unit.get("bind"), dict) else None}
     raw = [finding for finding in (rule(facts, ctx) for rule in RULES) if finding]
     raw.sort(key=lambda f: CODES.index(f["code"]))
     explained = set()

@@ -23,7 +23,7 @@ REMEDIES = (
     ("fix_code", ("file", "line", "message")),
     ("stop_stale_copy", ("port", "pids", "service", "app_spec", "app_dir")),
     ("install_requirements", ("missing", "python", "app_dir")),
-    ("install_unit", ("service", "port", "app_dir", "app_spec")),
+    ("install_unit", ("service", "port", "app_dir", "app_spec", "dropins")),
     ("restart_service", ("service", "reset_failed")),
     ("restart_for_docs", ("service",)),
     ("open_firewall", ("port",)),
@@ -48,7 +48,8 @@ def plan(findings):
 
     Each step: {action, order, remedy (the arguments), codes (the findings it answers),
     summaries}. Two findings asking for the same action make one step (a restart resets the
-    start limit when any of them asks for it)."""
+    start limit when any of them asks for it; a unit install moves every drop-in any of them
+    names)."""
     steps = {}
     for finding in findings or []:
         wanted = (finding or {}).get("remedy") or {}
@@ -64,4 +65,6 @@ def plan(findings):
         step["summaries"].append(finding.get("summary"))
         if action == "restart_service":
             step["remedy"]["reset_failed"] = bool(step["remedy"].get("reset_failed") or wanted.get("reset_failed"))
+        if action == "install_unit":
+            step["remedy"]["dropins"] = sorted(set(step["remedy"].get("dropins") or []) | set(wanted.get("dropins") or []))
     return sorted(steps.values(), key=lambda step: step["order"])

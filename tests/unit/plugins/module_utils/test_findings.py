@@ -138,7 +138,7 @@ def test_missing_unit():
     result = run(facts)
     assert codes(result) == ["service_missing"]
     assert result["findings"][0]["remedy"] == {"action": "install_unit", "service": "beatsync.service", "port": 8000,
-                                                 "app_dir": APP_DIR, "app_spec": "main:app"}
+                                                 "app_dir": APP_DIR, "app_spec": "main:app", "dropins": []}
 
 
 def test_drifted_unit_that_breaks_the_service():
@@ -172,11 +172,21 @@ def test_missing_dependency_crash_loop():
     assert set(finding["explains"]) == {"crash_loop", "health_failed"}
 
 
-def test_unsatisfied_specifier_is_a_missing_dependency():
+def test_unsatisfied_specifier_on_a_healthy_host_is_a_warning_not_a_restart():
     facts = healthy_facts()
+    facts["deps"]["requirements"] = [{"name": "fastapi", "specifier": ">=9.0", "installed": "0.110.0", "satisfied": False,
+                                      "status": "mismatch", "file": APP_DIR + "/requirements.txt", "line": 1}]
+    result = run(facts)
+    assert codes(result) == ["requirements_mismatch"] and result["findings"][0]["severity"] == "warning"
+    assert [step["action"] for step in result["plan"]] == ["report"]
+    assert "requirements.txt:1" in result["findings"][0]["evidence"][0]
+
+
+def test_unsatisfied_specifier_on_a_down_host_is_a_missing_dependency():
+    facts = down(healthy_facts())
     facts["deps"]["requirements"] = [{"name": "fastapi", "specifier": ">=9.0", "installed": "0.110.0", "satisfied": False}]
     result = run(facts)
-    assert codes(result) == ["missing_dependency"] and result["findings"][0]["severity"] == "error"
+    assert codes(result)[0] == "missing_dependency" and result["findings"][0]["severity"] == "critical"
 
 
 def test_old_journal_lines_do_not_accuse_a_running_service():
