@@ -603,3 +603,44 @@ def verdict(facts, findings):
     if not findings:
         return "healthy"
     return "degraded" if _health_ok(facts) else "down"
+
+
+# ---------------------------------------------------------------------------------------
+# The run as a whole (controller side, once per play).
+# ---------------------------------------------------------------------------------------
+
+# A run's outside failures are blamed on the controller's own network path when MORE than
+# this share of its diagnosed hosts (and at least FLEET_MIN_HOSTS of them) fail only from
+# outside (external_unreachable is their only finding) while /api/health is healthy on each.
+FLEET_OUTSIDE_SHARE = 0.5
+FLEET_MIN_HOSTS = 2
+
+
+def _outside_only(report):
+    findings = [f for f in (report or {}).get("findings") or [] if isinstance(f, dict)]
+    health = ((report or {}).get("probes") or {}).get("health") or {}
+    return bool(findings) and all(f.get("code") == "external_unreachable" for f in findings) and bool(health.get("healthy"))
+
+
+def fleet_findings(reports, share=FLEET_OUTSIDE_SHARE, min_hosts=FLEET_MIN_HOSTS):
+    """Reports of one run (diagnose's `report` per host) -> [] or [one `controller_network`
+    finding] naming the hosts it explains (`hosts`): when most hosts fail only from outside
+    while every one of them is healthy inside, the common cause is between the controller and
+    the hosts, said once for the run instead of once per host."""
+    reports = [item for item in reports or [] if isinstance(item, dict)]
+    hosts = [item.get("host") for item in reports if _outside_only(item)]
+    if not reports or len(hosts) < min_hosts or len(hosts) <= share * len(reports):
+        return []
+    evidence = []
+    for item in reports:
+        if item.get("host") in hosts:
+            first = (item.get("findings") or [{}])[0]
+            evidence.append("%s: healthy on the host; %s" % (item.get("host"), (first.get("evidence") or [""])[0]))
+    finding = _finding(
+        "controller_network", "error",
+        "%d of %d hosts answer healthy on the host but not from the controller: the controller's own network path "
+        "(proxy, VPN, routing, egress firewall, DNS) is the likely cause, not each host." % (len(hosts), len(reports)),
+        evidence, "verification step 3: test external access (from another machine too)", remedy("report"),
+        explains=("external_unreachable",))
+    finding["hosts"] = hosts
+    return [finding]
