@@ -23,6 +23,7 @@ from ansible_collections.beatsync.ops.plugins.module_utils._argspec import (
 )
 from ansible_collections.beatsync.ops.plugins.module_utils._diagnosis import http_facts
 from ansible_collections.beatsync.ops.plugins.module_utils._findings import build_findings
+from ansible_collections.beatsync.ops.plugins.module_utils._redact import redact_data, remove_values, secret_values
 from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
 try:  # ansible-core 2.19+: only trusted strings are templates
@@ -132,6 +133,11 @@ class ActionModule(ActionBase):
             external = self._outside(task_vars, params)
         except ProbeInputError as exc:
             return dict(result, failed=True, msg="external_address: %s" % exc)
+        # Nothing a log, report or -vvv shows carries a secret: Environment= values, secret-named
+        # settings and options (the host already redacted the unit diff), and the literal secret
+        # values of the canonical unit wherever else they turn up (a journal line echoing one).
+        secrets = secret_values(module_args.get("canonical_unit") or "")
+        inside["probes"] = remove_values(redact_data(inside["probes"]), secrets)
         facts = dict(inside["probes"])
         if external:
             facts["external"] = external
