@@ -115,9 +115,14 @@ def probe_unit(service="beatsync.service", canonical_unit=None, systemctl_path=N
     cat_text = None
     if facts["present"]:
         cat = run_cmd([systemctl, "cat", name, "--no-pager"], timeout=seconds, max_bytes=MAX_CAT_BYTES)
-        if cat["rc"] == 0 and _unit_merge.parse_systemctl_cat(cat["stdout"]):
+        files = _unit_merge.parse_systemctl_cat(cat["stdout"]) if cat["rc"] == 0 else []
+        if files:
             cat_text = cat["stdout"]
             facts["effective_read"] = True
+            if unit_text is None and files[0][0] == facts["fragment_path"]:
+                # systemctl could read what this process could not (or a stale path): use its copy.
+                unit_text = files[0][1]
+                facts["unit_file_read"], facts["error"] = True, None
     if cat_text is None and unit_text is not None:
         # No `systemctl cat` answer: the unit file alone (its drop-ins cannot be read).
         cat_text = "# %s\n%s" % (facts["fragment_path"], unit_text)
