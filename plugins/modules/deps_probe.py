@@ -59,7 +59,7 @@ options:
     default: 30
   user:
     description:
-      - Run O(python) as this user (the unit's C(User=)), with C(-I) and a clean environment: the interpreter runs
+      - Run O(python) as this user (the unit's C(User=)), with C(-I) and a clean environment, because the interpreter runs
         the app's code (C(.pth) files, imports), so it gets no more privilege than the service has.
       - Unset runs it as the user the module runs as. Switching users needs root; without root and with another
         user, it runs as the module's own (non-root) user and RV(run_as.error) says so.

@@ -28,9 +28,9 @@ options:
     description:
       - The text the unit file should have, usually rendered from the C(beatsync.ops.service) role's template.
       - When omitted, no comparison is made and RV(drift) is V(null).
-      - The EFFECTIVE unit is compared (C(systemctl cat): the unit file and its drop-ins, merged as systemd merges
-        them), see RV(drift_items).
-      - Never shown in logs (no_log): its C(Environment=) values may be secrets.
+      - The EFFECTIVE unit is compared (C(systemctl cat), that is the unit file and its drop-ins, merged as systemd
+        merges them), see RV(drift_items).
+      - Never shown in logs (no_log), because its C(Environment=) values may be secrets.
     type: str
 extends_documentation_fragment:
   - beatsync.ops.probe
