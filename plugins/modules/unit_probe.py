@@ -198,7 +198,7 @@ environment_names:
 drift_items:
   description:
     - One entry per setting (ExecStart, WorkingDirectory, User, Group, Environment, ...) whose EFFECTIVE value differs
-      from O(canonical_unit): C(section), C(key), C(expected), C(actual) (C(Environment=) values redacted),
+      from O(canonical_unit), with C(section), C(key), C(expected), C(actual) (C(Environment=) values redacted),
       C(in_dropin), C(sources) (C(path), C(lines), C(text), C(kind) V(dropin) or V(unit_file)) and C(describe), the line a
       person reads.
   returned: always
@@ -208,7 +208,7 @@ drift_items:
 bind:
   description:
     - Where the effective C(ExecStart)'s uvicorn listens (C(--host)/C(--port), C(UVICORN_HOST)/C(UVICORN_PORT), uvicorn's
-      defaults): C(kind) (V(tcp), V(uds), V(fd)), C(host), C(port), C(addresses), C(loopback_only), C(source) and
+      defaults), with C(kind) (V(tcp), V(uds), V(fd)), C(host), C(port), C(addresses), C(loopback_only), C(source) and
       C(declared_by) (C(path), C(line), C(text), C(kind) of the assignment that says so); V(null) without a unit.
   returned: always
   type: dict
