@@ -45,6 +45,7 @@ def _trusted(value):
         return [_trusted(item) for item in value]
     return value
 
+
 ROLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
 SERVICE_ROLE = os.path.join(ROLES, "service")
 UNIT_TEMPLATE = os.path.join(SERVICE_ROLE, "templates", "beatsync.service.j2")

@@ -301,8 +301,7 @@ def rule_bind_address(facts, ctx):
             _get(external, "health").get("error") or ""))
     return _finding(
         "bind_address", "error" if outside or loopback else "warning",
-        "%s %s, as %s says." % (ctx["service"], what,
-                                 "the drop-in " + dropins[-1] if dropins else "its ExecStart"),
+        "%s %s, as %s says." % (ctx["service"], what, "the drop-in " + dropins[-1] if dropins else "its ExecStart"),
         evidence,
         "repair option 2: the canonical unit (--host 0.0.0.0), daemon-reload, restart",
         _install_unit(ctx, dropins) if differs else remedy("report"),

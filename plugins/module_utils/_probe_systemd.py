@@ -13,8 +13,6 @@ Standard library only: this code runs on the managed host.
 
 from __future__ import annotations
 
-import os
-
 from ansible_collections.beatsync.ops.plugins.module_utils import _bind, _redact, _systemd, _unit_merge
 from ansible_collections.beatsync.ops.plugins.module_utils._common import find_bin, run_cmd
 from ansible_collections.beatsync.ops.plugins.module_utils._validate import (
@@ -222,4 +220,3 @@ def _unit_fields(props):
         "group": _systemd.none_if_empty(get("Group")),
         "working_directory": _systemd.none_if_empty((get("WorkingDirectory") or "").lstrip("!")),
     }
-

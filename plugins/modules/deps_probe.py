@@ -62,7 +62,7 @@ options:
       - Run O(python) as this user (the unit's C(User=)), with C(-I) and a clean environment, because the interpreter runs
         the app's code (C(.pth) files, imports), so it gets no more privilege than the service has.
       - Unset runs it as the user the module runs as. Switching users needs root; without root and with another
-        user, it runs as the module's own (non-root) user and RV(run_as.error) says so.
+        user, it runs as the module's own (non-root) user and RV(run_as) says so in its C(error).
     type: str
   group:
     description:

@@ -204,7 +204,8 @@ drift_items:
   returned: always
   type: list
   elements: dict
-  sample: [{"key": "ExecStart", "in_dropin": true, "describe": "ExecStart= differs from the canonical unit: /etc/systemd/system/beatsync.service.d/override.conf lines 2, 3"}]
+  sample: [{"key": "ExecStart", "in_dropin": true,
+            "describe": "ExecStart= differs from the canonical unit: /etc/systemd/system/beatsync.service.d/override.conf line 3"}]
 bind:
   description:
     - Where the effective C(ExecStart)'s uvicorn listens (C(--host)/C(--port), C(UVICORN_HOST)/C(UVICORN_PORT), uvicorn's

@@ -138,7 +138,7 @@ def test_missing_unit():
     result = run(facts)
     assert codes(result) == ["service_missing"]
     assert result["findings"][0]["remedy"] == {"action": "install_unit", "service": "beatsync.service", "port": 8000,
-                                                 "app_dir": APP_DIR, "app_spec": "main:app", "dropins": []}
+                                               "app_dir": APP_DIR, "app_spec": "main:app", "dropins": []}
 
 
 def test_drifted_unit_that_breaks_the_service():
