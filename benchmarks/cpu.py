@@ -62,7 +62,7 @@ def main():
     link.parent.mkdir(parents=True, exist_ok=True)
     if not link.exists():
         link.symlink_to(repo, target_is_directory=True)
-    hosts = [SystemdHost() for _ in range(args.hosts)]
+    hosts = [SystemdHost() for dummy in range(args.hosts)]
     try:
         for host in hosts:
             deploy_fixture(host)
@@ -77,7 +77,7 @@ def main():
         plays = {"ping": HERE / "benchmarks" / "ping.yml", "diagnose": repo / "playbooks" / "diagnose.yml"}
         run(repo, plays["diagnose"], inventory, env)  # warm caches
         rows = []
-        for _ in range(args.repeat):
+        for dummy in range(args.repeat):
             pair = {}
             for name in ("ping", "diagnose"):
                 used = [cgroup_usage(host) for host in hosts]
