@@ -32,6 +32,7 @@ except ImportError:  # older ansible-core templates every string
     def trust_as_template(value):
         return value
 
+
 display = Display()
 
 

@@ -121,9 +121,6 @@ notes:
     port; from a bastion use M(beatsync.ops.external_probe) delegated there and pass its RV(beatsync.ops.external_probe#module:probes) as O(external).
 seealso:
   - module: beatsync.ops.external_probe
-  - name: The beatsync.ops.diagnose role
-    link: https://github.com/beatsync/beatsync.ops/blob/main/roles/diagnose/meta/argument_specs.yml
-    description: Runs this module with the outside check (C(ansible-doc -t role beatsync.ops.diagnose)).
 """
 
 EXAMPLES = r"""
