@@ -1,30 +1,24 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, BeatSync operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Action plugin: the outside check runs in the controller's worker, no module process."""
+"""Action plugin: /api/health and /docs from outside, in the controller's worker (no module
+process), or delegated to a bastion (the diagnose module's health and docs probes there).
+Facts only; beatsync.ops.diagnose names the root cause."""
 
 from __future__ import annotations
 
+import time
+
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
-from ansible_collections.beatsync.ops.plugins.module_utils.diagnosis import diagnose
+from ansible_collections.beatsync.ops.plugins.module_utils._argspec import HTTP_PATHS, PORT, TIMEOUT, spec, validate
+from ansible_collections.beatsync.ops.plugins.module_utils._common import elapsed_since
+from ansible_collections.beatsync.ops.plugins.module_utils._diagnosis import http_facts
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
-ARGUMENT_SPEC = dict(
-    host=dict(type="str", required=True),
-    port=dict(type="int", default=8000),
-    timeout=dict(type="float", default=5),
-    health_path=dict(type="str", default="/api/health"),
-    docs_path=dict(type="str", default="/docs"),
-    openapi_path=dict(type="str"),
-    expected_status=dict(type="str", default="healthy"),
-)
+ARGUMENT_SPEC = spec(PORT, TIMEOUT, HTTP_PATHS, dict(host=dict(type="str", required=True)))
 
 _CONTROLLER_NAMES = ("localhost", "127.0.0.1", "::1")
-
-# What diagnose() needs besides the HTTP options; unused by the health and docs probes.
-_FIXED = dict(service="beatsync.service", app_dir="/", app_spec="main:app", journal_lines=1,
-              ssh_port=None, probes=["health", "docs"])
 
 
 class ActionModule(ActionBase):
@@ -40,23 +34,21 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        if not str(args["host"]).strip():
-            return dict(result, failed=True, msg="host must name the address to probe, got an empty string")
-        params = dict(_FIXED, **args)
-        if self._delegated_elsewhere():
-            # From a bastion or monitoring host: the same probes, as a module run there.
-            module_args = {key: value for key, value in args.items() if value is not None}
-            module_args["probes"] = _FIXED["probes"]
-            result.update(self._execute_module(module_name="beatsync.ops.diagnose", module_args=module_args,
-                                               task_vars=task_vars, tmp=tmp))
-            result["probed_from"] = self._task.delegate_to
-            return result
         del tmp
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         try:
-            result.update(diagnose(params))
+            params = validate(args)
         except ProbeInputError as exc:
             return dict(result, failed=True, msg=str(exc))
-        result["changed"] = False
-        result["probed_from"] = "controller"
-        return result
+        if self._delegated_elsewhere():
+            module_args = {key: value for key, value in params.items() if value is not None}
+            module_args["probes"] = ["health", "docs"]
+            module_args["check_drift"] = False
+            inside = self._execute_module(module_name="beatsync.ops.diagnose", module_args=module_args, task_vars=task_vars)
+            if inside.get("failed"):
+                return dict(result, **inside)
+            return dict(result, changed=False, probes=inside["probes"], elapsed=inside.get("elapsed"),
+                        probed_from=self._task.delegate_to)
+        started = time.monotonic()
+        probes = http_facts(params)
+        return dict(result, changed=False, probes=probes, elapsed=elapsed_since(started), probed_from="controller")

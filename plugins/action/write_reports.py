@@ -11,13 +11,17 @@ import tempfile
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.beatsync.ops.plugins.module_utils._redact import redact_data
+
 ARGUMENT_SPEC = dict(
     dir=dict(type="path", required=True),
     reports=dict(type="list", elements="dict", default=[]),
     suffix=dict(type="str", default=""),
     summary=dict(type="str"),
     summary_name=dict(type="str", default="fleet-summary"),
-    mode=dict(type="str", default="0644"),
+    mode=dict(type="str", default="0600"),
+    dir_mode=dict(type="str", default="0700"),
+    redact=dict(type="bool", default=True),
 )
 
 
@@ -56,9 +60,12 @@ def _write_atomic(path, text, mode):
         raise
 
 
-def write_reports(directory, reports, suffix="", summary=None, summary_name="fleet-summary", mode="0644"):
-    """Write the files; returns their paths. Every input is checked before the first write."""
+def write_reports(directory, reports, suffix="", summary=None, summary_name="fleet-summary", mode="0600",
+                  dir_mode="0700", redact=True):
+    """Write the files; returns their paths. Every input is checked before the first write.
+    Files get mode (default 0600); a directory created here gets dir_mode (default 0700)."""
     file_mode = _mode(mode)
+    directory_mode = _mode(dir_mode)
     directory = os.path.abspath(os.path.expanduser(directory))
     planned = []
     for index, report in enumerate(reports):
@@ -66,11 +73,13 @@ def write_reports(directory, reports, suffix="", summary=None, summary_name="fle
             raise ReportError("reports[%d] must be a dict with a 'host' key" % index)
         name = _file_name("%s%s" % (report["host"], suffix), "report file of host")
         planned.append((os.path.join(directory, name + ".json"),
-                        json.dumps(report, indent=4, sort_keys=True, default=str) + "\n"))
+                        json.dumps(redact_data(report) if redact else report, indent=4, sort_keys=True, default=str) + "\n"))
     if summary is not None:
         planned.append((os.path.join(directory, _file_name(summary_name, "summary_name") + ".md"), str(summary)))
     try:
-        os.makedirs(directory, mode=0o755, exist_ok=True)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, mode=directory_mode, exist_ok=True)
+            os.chmod(directory, directory_mode)  # makedirs' mode is masked by the umask
     except OSError as exc:
         raise ReportError("cannot create the report directory %s: %s" % (directory, exc.strerror or exc)) from None
     if not os.path.isdir(directory):
@@ -96,7 +105,8 @@ class ActionModule(ActionBase):
         dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         try:
             directory, files = write_reports(args["dir"], args["reports"], suffix=args["suffix"], summary=args["summary"],
-                                             summary_name=args["summary_name"], mode=args["mode"])
+                                             summary_name=args["summary_name"], mode=args["mode"],
+                                             dir_mode=args["dir_mode"], redact=args["redact"])
         except ReportError as exc:
             return dict(result, failed=True, msg=str(exc))
         return dict(result, changed=False, dir=directory, files=files)

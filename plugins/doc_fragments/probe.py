@@ -6,7 +6,11 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Options and attributes that the beatsync.ops probes share."""
+    """Options and attributes that the beatsync.ops probes share.
+
+    Each section documents the options of the dict of the same name in
+    plugins/module_utils/_argspec.py (PORT, SERVICE, TIMEOUT, HTTP_PATHS, APP).
+    """
 
     # Every probe is read-only: check mode runs it as usual, there is never a diff.
     DOCUMENTATION = r"""
@@ -70,4 +74,22 @@ options:
     description: Value of the C(status) key in the health JSON that means healthy.
     type: str
     default: healthy
+"""
+
+    # The application options of the diagnose module and action (_argspec.APP).
+    APP = r"""
+options:
+  host:
+    description:
+      - Address the on-host HTTP probes connect to on the managed host.
+    type: str
+    default: 127.0.0.1
+  app_dir:
+    description: The application's directory (the unit's C(WorkingDirectory)), absolute.
+    type: path
+    default: /opt/beatsync/web_service/backend
+  app_spec:
+    description: The ASGI application uvicorn serves, as on its command line.
+    type: str
+    default: main:app
 """

@@ -261,8 +261,12 @@ def overlap(listener, bind, listener_v6only=None):
                                                   ", ".join(_show(a["address"]) for a in bind["addresses"]))}
 
 
-def _show(address):
+def show_address(address):
+    """An address as it is written before ":port" (IPv6 in brackets)."""
     return "[%s]" % address if ":" in str(address) else str(address)
+
+
+_show = show_address
 
 
 def conflicting_listeners(listeners, bind):

@@ -1,7 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, BeatSync operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Private helpers shared by every beatsync.ops probe.
+
+# PRIVATE to the collection: this module_utils file is not part of the collection's public
+# API and may change or go away in any release without notice.
+
+"""Running commands for the beatsync.ops probes (LC_ALL=C, bounded, never raising).
 
 Standard library only: this code runs on the managed host and in the EDA event source.
 """
@@ -13,51 +17,20 @@ import shutil
 import subprocess
 import time
 
+# The validators live in _validate.py (one set for modules, action plugins and the EDA
+# source); they are imported here so "from ._common import validate_port" keeps working.
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import (  # noqa: F401  pylint: disable=unused-import
+    ProbeInputError,
+    validate_port,
+    validate_positive_int,
+    validate_timeout,
+)
+
 # Directories searched for binaries besides PATH, as AnsibleModule.get_bin_path does.
 SBIN_DIRS = ("/sbin", "/usr/sbin", "/usr/local/sbin", "/bin", "/usr/bin", "/usr/local/bin")
 
 # The environment every parsed command runs with: C locale so output is stable.
 C_ENV = {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}
-
-
-class ProbeInputError(ValueError):
-    """Bad input to a probe: the message names the parameter and what is wrong."""
-
-
-def validate_port(value, name="port"):
-    """Return value as an int TCP port in 1..65535 or raise ProbeInputError."""
-    try:
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise ValueError(value)
-        port = int(str(value).strip())
-    except ValueError:
-        raise ProbeInputError("%s must be an integer from 1 to 65535, got %r" % (name, value))
-    if not 1 <= port <= 65535:
-        raise ProbeInputError("%s must be from 1 to 65535, got %d" % (name, port))
-    return port
-
-
-def validate_timeout(value, name="timeout", maximum=600.0):
-    """Return value as a float number of seconds in (0, maximum] or raise ProbeInputError."""
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise ProbeInputError("%s must be a number of seconds, got %r" % (name, value))
-    if not 0 < seconds <= maximum:
-        raise ProbeInputError("%s must be greater than 0 and at most %s seconds, got %s" % (name, maximum, value))
-    return seconds
-
-
-def validate_positive_int(value, name, minimum=1, maximum=None):
-    """Return value as an int within [minimum, maximum] or raise ProbeInputError."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ProbeInputError("%s must be an integer, got %r" % (name, value))
-    if number < minimum or (maximum is not None and number > maximum):
-        bound = "at least %d" % minimum if maximum is None else "from %d to %d" % (minimum, maximum)
-        raise ProbeInputError("%s must be %s, got %d" % (name, bound, number))
-    return number
 
 
 def find_bin(name, path=None):

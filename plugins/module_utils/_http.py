@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, BeatSync operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# PRIVATE to the collection: this module_utils file is not part of the collection's public
+# API and may change or go away in any release without notice.
+
 """One bounded HTTP GET with http.client, for the beatsync.ops HTTP probes.
 
 Standard library only: this code runs on the managed host and in the EDA event source.
@@ -21,9 +25,9 @@ import time
 
 from urllib.parse import urlsplit
 
-from ansible_collections.beatsync.ops.plugins.module_utils._common import (
+from ansible_collections.beatsync.ops.plugins.module_utils._common import elapsed_since
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import (
     ProbeInputError,
-    elapsed_since,
     validate_port,
     validate_positive_int,
     validate_timeout,
@@ -39,6 +43,15 @@ EXCERPT_CHARS = 512
 READ_CHUNK = 65536
 # Largest body any probe may ask for.
 MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+def base_url(host, port, scheme="http"):
+    """scheme://host:port for a probe, with brackets around an IPv6 address (the one place
+    probe URLs are built; the diagnose module returns them for later steps)."""
+    host = str(host)
+    if ":" in host and not host.startswith("["):
+        host = "[%s]" % host
+    return "%s://%s:%d" % (scheme, host, int(port))
 
 
 def parse_url(url, name="url"):

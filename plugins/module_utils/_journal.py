@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, BeatSync operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# PRIVATE to the collection: this module_utils file is not part of the collection's public
+# API and may change or go away in any release without notice.
+
 """Journal line classifiers: what a BeatSync unit's log says went wrong.
 
 `classify(lines)` takes `journalctl -o short-iso` lines (or bare messages) and returns one
@@ -24,7 +28,17 @@ Standard library only; pure; every input bounded.
 
 from __future__ import annotations
 
+import os
 import re
+
+from ansible_collections.beatsync.ops.plugins.module_utils import _systemd
+from ansible_collections.beatsync.ops.plugins.module_utils._common import find_bin, run_cmd
+from ansible_collections.beatsync.ops.plugins.module_utils._text import clean_line
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import (
+    normalize_service,
+    validate_positive_int,
+    validate_timeout,
+)
 
 MAX_LINES = 1000
 MAX_LINE_CHARS = 2048
@@ -35,7 +49,6 @@ KINDS = (
     "oom_killed", "start_limit_hit", "exec_failed", "chdir_failed", "exception",
 )
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 # journalctl -o short-iso ("2025-12-02T10:00:01+0800 host ident[pid]: msg") and -o short
 # ("Dec 02 10:00:01 host ident[pid]: msg").
@@ -68,18 +81,6 @@ _SIMPLE = (
 )
 
 _EXCEPTION = re.compile(r"^(?P<exc>[A-Za-z_][\w.]{0,200}(?:Error|Exception|Exit|Interrupt|Warning)): ?(?P<msg>.*)$")
-
-
-def clean(line, max_chars=MAX_LINE_CHARS):
-    """A journal line made harmless: text, control characters replaced, length bounded."""
-    if isinstance(line, bytes):
-        line = line.decode("utf-8", errors="replace")
-    elif not isinstance(line, str):
-        line = str(line)
-    line = line.rstrip("\r\n")
-    if len(line) > max_chars:
-        line = line[:max_chars] + "...[truncated]"
-    return _CONTROL.sub("?", line)
 
 
 def split_prefix(line):
@@ -120,7 +121,7 @@ def classify(lines, max_lines=MAX_LINES, max_items=MAX_CLASSIFICATIONS):
     Garbage (non-text, huge lines, control characters) is bounded and never raises.
     """
     if isinstance(lines, (str, bytes)):
-        lines = clean(lines, max_chars=max_lines * MAX_LINE_CHARS).splitlines()
+        lines = clean_line(lines, max_chars=max_lines * MAX_LINE_CHARS).splitlines()
     try:
         lines = list(lines)[-max_lines:]
     except TypeError:
@@ -131,7 +132,7 @@ def classify(lines, max_lines=MAX_LINES, max_items=MAX_CLASSIFICATIONS):
     for raw in lines:
         if len(out) >= max_items:
             break
-        line = clean(raw)
+        line = clean_line(raw)
         source, message = split_prefix(line)
         body = message.strip()
 
@@ -207,3 +208,63 @@ def since_last_start(lines):
         if isinstance(lines[index], str) and _START_MARKER.search(lines[index]):
             return lines[index:]
     return lines
+
+
+def split_journal(text, max_lines=MAX_LINES, max_chars=MAX_LINE_CHARS):
+    """journalctl output -> (lines, meta): entry lines bounded and cleaned; '-- ... --' lines apart."""
+    lines = []
+    meta = []
+    if not isinstance(text, str):
+        return lines, meta
+    for raw in text.splitlines():
+        line = clean_line(raw, max_chars)
+        if not line.strip():
+            continue
+        if line.startswith("-- ") and line.rstrip().endswith("--"):
+            meta.append(line)
+            continue
+        lines.append(line)
+    return lines[-max_lines:], meta[:20]
+
+
+def probe_journal(service="beatsync.service", lines=50, journalctl_path=None, timeout=10, latest_start=False):
+    """The unit's last `lines` journal lines and their classification (docs/architecture.md `journal`).
+
+    With latest_start, `classifications` judge the latest start attempt only (what says why the
+    unit is down now) and `classifications_all` keeps the classification of every line read.
+    """
+    name = normalize_service(service)
+    count = validate_positive_int(lines, "lines", minimum=1, maximum=MAX_LINES)
+    seconds = validate_timeout(timeout)
+    facts = {"service": name, "available": False, "lines": [], "classifications": [], "kinds": {},
+             "hint": None, "error": None}
+    journalctl = find_bin("journalctl", journalctl_path)
+    if not journalctl:
+        facts["error"] = "journalctl not found%s: no systemd journal on this host" % (
+            " at %s" % journalctl_path if journalctl_path else "")
+        return facts
+    cmd = run_cmd([journalctl, "-u", name, "-n", str(count), "--no-pager", "-o", "short-iso"],
+                  timeout=seconds, max_bytes=count * (MAX_LINE_CHARS + 200) + 4096)
+    stderr = (cmd["stderr"] or "").strip()
+    entries, _meta = split_journal(cmd["stdout"], max_lines=count)
+    low = stderr.lower()
+    if cmd["rc"] is None:
+        facts["error"] = cmd["error"]
+        facts["lines"] = entries
+    elif "no journal files were found" in low or "no journal files were opened" in low or _systemd.is_no_systemd_message(stderr):
+        facts["error"] = "no readable systemd journal on this host: %s" % " ".join(stderr.splitlines()[-1:])
+        if not os.path.isdir("/run/systemd/journal"):
+            facts["error"] += " (journald is not running)"
+    elif cmd["rc"] != 0:
+        facts["error"] = "journalctl exited %s: %s" % (cmd["rc"], stderr[:500])
+    else:
+        facts["available"] = True
+        facts["lines"] = entries
+    if "hint:" in low:
+        facts["hint"] = " ".join(part.strip() for part in stderr.splitlines() if part.strip())[:500]
+    facts["classifications"] = classify(facts["lines"])
+    if latest_start and facts["lines"]:
+        facts["classifications_all"] = facts["classifications"]
+        facts["classifications"] = classify(since_last_start(facts["lines"]))
+    facts["kinds"] = summarize(facts["classifications"])
+    return facts

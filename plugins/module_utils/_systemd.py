@@ -1,11 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, BeatSync operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# PRIVATE to the collection: this module_utils file is not part of the collection's public
+# API and may change or go away in any release without notice.
+
 """Pure helpers around systemd: `systemctl show` parsing, ExecStart parsing, unit file
-reading and drift diff, `journalctl` output splitting.
+reading and drift diff. Journal reading is in _journal.py.
 
 Standard library only: this code runs on the managed host and in the EDA event source.
-Nothing here runs a command; probe_systemd.py does that through _common.run_cmd.
+Nothing here runs a command; _probe_systemd.py does that through _common.run_cmd.
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ import os
 import re
 import shlex
 
+from ansible_collections.beatsync.ops.plugins.module_utils._text import clean_line
+
 # The properties probe_unit asks `systemctl show` for.
 SHOW_PROPERTIES = (
     "Id", "LoadState", "ActiveState", "SubState", "Result", "ExecMainStatus", "ExecMainCode",
     "NRestarts", "MainPID", "UnitFileState", "FragmentPath", "DropInPaths",
-    "ActiveEnterTimestamp", "ExecStart", "WorkingDirectory", "User",
+    "ActiveEnterTimestamp", "ExecStart", "WorkingDirectory", "User", "Group",
 )
 
 MAX_SHOW_BYTES = 256 * 1024
@@ -28,8 +34,6 @@ MAX_VALUE_CHARS = 8192
 MAX_UNIT_FILE_BYTES = 64 * 1024
 MAX_DIFF_LINES = 200
 MAX_DIFF_CHARS = 16 * 1024
-MAX_JOURNAL_LINES = 1000
-MAX_JOURNAL_LINE_CHARS = 2048
 
 # What systemctl/journalctl print when PID 1 is not systemd or the bus is not there.
 NO_SYSTEMD_MARKERS = (
@@ -39,22 +43,7 @@ NO_SYSTEMD_MARKERS = (
     "running in chroot, ignoring",
 )
 
-_UNIT_NAME = re.compile(r"^[A-Za-z0-9:_.\\@-]{1,255}$")
-_UNIT_SUFFIXES = (".service", ".socket", ".target", ".timer", ".mount", ".path", ".slice", ".scope")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?[a-z]?$")
-
-
-def normalize_unit_name(service):
-    """'beatsync' -> 'beatsync.service'; None when the name is not a plausible unit name."""
-    if not isinstance(service, str):
-        return None
-    name = service.strip()
-    if not name or name.startswith("-") or not _UNIT_NAME.match(name):
-        return None
-    if not name.endswith(_UNIT_SUFFIXES):
-        name += ".service"
-    return name
 
 
 def is_no_systemd_message(text):
@@ -66,14 +55,6 @@ def is_no_systemd_message(text):
 def sd_booted(run_dir="/run/systemd/system"):
     """sd_booted(3): systemd is PID 1 when /run/systemd/system is a directory."""
     return os.path.isdir(run_dir)
-
-
-def clean_line(line, max_chars=MAX_JOURNAL_LINE_CHARS):
-    """One line made harmless: control characters replaced, length bounded."""
-    line = _CONTROL.sub("?", line.rstrip("\r\n"))
-    if len(line) > max_chars:
-        line = line[:max_chars] + "...[truncated]"
-    return line
 
 
 def parse_show(text, max_lines=MAX_SHOW_LINES):
@@ -264,20 +245,3 @@ def unit_drift(installed, canonical, installed_name="installed", canonical_name=
     if truncated:
         diff += "\n... diff truncated"
     return True, diff
-
-
-def split_journal(text, max_lines=MAX_JOURNAL_LINES, max_chars=MAX_JOURNAL_LINE_CHARS):
-    """journalctl output -> (lines, meta): entry lines bounded and cleaned; '-- ... --' lines apart."""
-    lines = []
-    meta = []
-    if not isinstance(text, str):
-        return lines, meta
-    for raw in text.splitlines():
-        line = clean_line(raw, max_chars)
-        if not line.strip():
-            continue
-        if line.startswith("-- ") and line.rstrip().endswith("--"):
-            meta.append(line)
-            continue
-        lines.append(line)
-    return lines[-max_lines:], meta[:20]

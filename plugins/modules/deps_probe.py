@@ -57,6 +57,17 @@ options:
       - Seconds the check in O(python) may take, imports included. Must be greater than 0.
     type: float
     default: 30
+  user:
+    description:
+      - Run O(python) as this user (the unit's C(User=)), with C(-I) and a clean environment, because the interpreter runs
+        the app's code (C(.pth) files, imports), so it gets no more privilege than the service has.
+      - Unset runs it as the user the module runs as. Switching users needs root; without root and with another
+        user, it runs as the module's own (non-root) user and RV(run_as) says so in its C(error).
+    type: str
+  group:
+    description:
+      - The group for O(user) (the unit's C(Group=)); unset means the user's primary group.
+    type: str
 extends_documentation_fragment:
   - beatsync.ops.probe
 seealso:
@@ -123,18 +134,39 @@ imports:
   sample: {"fastapi": {"ok": false, "version": null, "error": "ModuleNotFoundError: No module named 'fastapi'"}}
 requirements:
   description:
-    - One entry per requirement, with C(name), C(specifier), C(extras), C(marker), C(url), C(line), C(installed)
-      (version or V(null)), C(satisfied) (true, false, or V(null) when it cannot be told) and C(error).
+    - One entry per requirement of the file and the files it includes with C(-r) (followed, at most 5 levels and
+      20 files), checked in O(python) itself (PEP 508 markers in its environment, PEP 440 versions), with
+      C(name), C(specifier), C(marker), C(file), C(line), C(installed) (version or V(null)), C(applies) (the
+      marker holds), C(status) (V(ok), V(missing), V(mismatch), V(not_applicable), V(unsupported), V(invalid)),
+      C(satisfied) (true, false, or V(null) when it cannot be told or does not apply) and C(error).
   returned: always
   type: list
   elements: dict
-  sample: [{"name": "fastapi", "specifier": ">=0.100", "installed": "0.110.0", "satisfied": true, "error": null}]
+  sample: [{"name": "fastapi", "specifier": ">=0.100", "installed": "0.110.0", "status": "ok", "satisfied": true,
+            "applies": true, "marker": null, "file": "/opt/beatsync/web_service/backend/requirements.txt", "line": 1,
+            "error": null}]
 requirements_skipped:
-  description: Requirement file lines ignored on purpose (options, URLs, paths).
+  description: Requirement file options ignored on purpose (such as C(--index-url)).
   returned: always
   type: list
   elements: str
-  sample: ["-r base.txt"]
+  sample: ["--index-url https://pypi.org/simple"]
+requirements_files:
+  description: The requirements files read, the top one first, then the C(-r) includes.
+  returned: always
+  type: list
+  elements: str
+requirements_backend:
+  description: What compared the versions in O(python) (V(pip._vendor.packaging) or V(stdlib)), or V(null).
+  returned: always
+  type: str
+run_as:
+  description:
+    - Who ran O(python) (C(user), C(group), C(uid), C(gid), C(switched)), C(uid_seen) (the uid the interpreter
+      itself reported) and C(error) (why it could not switch, or V(null)).
+  returned: always
+  type: dict
+  sample: {"user": "beatsync", "group": "beatsync", "uid": 999, "gid": 999, "uid_seen": 999, "switched": true, "error": null}
 missing:
   description: Modules or requirements that are not installed (what C(pip3 install -r requirements.txt) would add).
   returned: always
@@ -164,8 +196,8 @@ error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
-from ansible_collections.beatsync.ops.plugins.module_utils.probe_python import probe_deps
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
+from ansible_collections.beatsync.ops.plugins.module_utils._probe_python import probe_deps
 
 
 def main():
@@ -177,6 +209,8 @@ def main():
             app_module=dict(type="str", default="main.py"),
             modules=dict(type="list", elements="str", default=["fastapi", "uvicorn"]),
             timeout=dict(type="float", default=30),
+            user=dict(type="str"),
+            group=dict(type="str"),
         ),
         supports_check_mode=True,
     )

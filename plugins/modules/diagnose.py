@@ -7,15 +7,21 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: diagnose
-short_description: Run every BeatSync probe in one go and name the root cause
+short_description: Diagnose BeatSync on a host, inside and from outside, and name the root cause
 version_added: 0.1.0
 description:
-  - Runs all probes of the runbook's diagnosis in one module execution (one round trip per host)
-    covering the unit (C(systemctl show) and drift against the canonical unit), journal, port owner, uvicorn
-    processes, C(/api/health), C(/docs) and the OpenAPI document, Python dependencies and syntax,
-    and UFW.
-  - Turns the facts into RV(findings), root cause first, each with evidence, the runbook step it
-    corresponds to and a machine-readable remedy that C(playbooks/repair.yml) acts on.
+  - One task per host. The action plugin of this name runs in the controller's worker; it renders
+    the canonical unit (the template the P(beatsync.ops.service#role) role installs, with its
+    defaults the runbook's unit), runs this module on the host, requests C(/api/health) and
+    C(/docs) from outside, and runs the findings engine once on what was seen inside and outside.
+  - On the host, every probe of the runbook's diagnosis runs once, in one module execution, covering
+    the unit (C(systemctl show), drop-ins, drift against the canonical unit), journal, port owner,
+    uvicorn processes, C(/api/health), C(/docs) and the OpenAPI document, Python dependencies and
+    syntax, and UFW. The module itself returns facts only.
+  - Returns RV(verdict), RV(findings) root cause first (each with evidence, the runbook step and a
+    machine-readable remedy), RV(plan) (the remedies in the runbook's order, which
+    C(playbooks/repair.yml) applies) and RV(msg), the same lines C(playbooks/diagnose.yml) prints.
+  - With no options on a BeatSync host it gives the same verdict and root cause as C(playbooks/diagnose.yml).
   - Changes nothing on the host.
 author:
   - BeatSync operations (@beatsync)
@@ -25,20 +31,12 @@ extends_documentation_fragment:
   - beatsync.ops.probe.service
   - beatsync.ops.probe.port
   - beatsync.ops.probe.http_paths
+  - beatsync.ops.probe.app
+attributes:
+  action:
+    support: full
+    description: The action plugin renders the canonical unit, makes the outside check and names the root cause on the controller.
 options:
-  host:
-    description:
-      - Address the HTTP probes connect to on the managed host.
-    type: str
-    default: 127.0.0.1
-  app_dir:
-    description: The application's directory (the unit's C(WorkingDirectory)).
-    type: path
-    default: /opt/beatsync/web_service/backend
-  app_spec:
-    description: The ASGI application uvicorn serves, as on its command line.
-    type: str
-    default: main:app
   app_module:
     description: The application's main file, relative to O(app_dir), compiled to find syntax errors.
     type: str
@@ -64,9 +62,15 @@ options:
   canonical_unit:
     description:
       - Text of the canonical unit file; the installed unit is compared with it to find drift.
-      - C(playbooks/diagnose.yml) renders it from the template of the P(beatsync.ops.service#role) role.
-      - When omitted, drift is not checked.
+      - By default the action renders it from the template of the P(beatsync.ops.service#role) role
+        with that role's defaults, your C(service_*) variables, and O(service), O(port), O(app_dir)
+        and O(app_spec) (see O(check_drift)).
+      - Not logged (it may carry C(Environment=) values).
     type: str
+  check_drift:
+    description: Compare the installed unit with the canonical unit.
+    type: bool
+    default: true
   journal_lines:
     description: How many of the unit's last journal lines to read and classify (1 to 1000).
     type: int
@@ -75,34 +79,71 @@ options:
     description: SSH port whose UFW rule is checked. By default the port of the current SSH connection, else 22.
     type: int
   probes:
-    description: Which probes to run. Findings that need a skipped probe are not reported.
+    description: Which probes to run on the host. Findings that need a skipped probe are not reported.
     type: list
     elements: str
     choices: [unit, journal, port, process, health, docs, deps, firewall]
     default: [unit, journal, port, process, health, docs, deps, firewall]
+  external_check:
+    description:
+      - Also request C(/api/health) and C(/docs) on O(external_address) from the controller, in the
+        controller's own process (the runbook's "test external access"), to find C(external_unreachable).
+    type: bool
+    default: true
+  external_address:
+    description: The address users reach the host at. By default C(ansible_host), else the inventory name.
+    type: str
+  external_timeout:
+    description: Seconds each outside request may take. By default O(timeout).
+    type: float
+  external:
+    description:
+      - C(health) and C(docs) facts seen from another machine (a bastion), as RV(beatsync.ops.external_probe#module:probes)
+        returns them; used instead of the controller's own outside check.
+    type: dict
+  before:
+    description: The outcome of an earlier diagnosis of this run (C(playbooks/repair.yml)), for RV(report).
+    type: dict
+  actions:
+    description: What a repair did in between, for RV(report).
+    type: list
+    elements: str
+    default: []
+  show:
+    description:
+      - Print RV(msg) for the person running the play (one block per host), as the
+        P(beatsync.ops.diagnose#role) role does. Off by default, so output meant for a program
+        (an ad-hoc run, the JSON callback) stays the result alone.
+    type: bool
+    default: false
+notes:
+  - The outside check needs the controller (or AWX execution environment) to reach the host's
+    port; from a bastion use M(beatsync.ops.external_probe) delegated there and pass its RV(beatsync.ops.external_probe#module:probes) as O(external).
 seealso:
-  - module: beatsync.ops.health_probe
-  - module: beatsync.ops.docs_probe
-  - module: beatsync.ops.unit_probe
+  - module: beatsync.ops.external_probe
 """
 
 EXAMPLES = r"""
-- name: Diagnose BeatSync
+- name: Diagnose BeatSync (same verdict and root cause as playbooks/diagnose.yml)
   beatsync.ops.diagnose:
   become: true
-  register: beatsync_diagnosis
+  register: beatsync_outcome
 
-- name: Show the root cause
+- name: Show the root cause and the plan
   ansible.builtin.debug:
-    msg: "{{ beatsync_diagnosis.verdict }}: {{ beatsync_diagnosis.findings | map(attribute='summary') | list }}"
+    msg: "{{ beatsync_outcome.root_cause }}: {{ beatsync_outcome.plan | map(attribute='action') | list }}"
 
-- name: Diagnose a deployment on another port, with drift checked against the role's template
-  beatsync.ops.diagnose:
-    port: 8080
-    service: beatsync-staging.service
-    app_dir: /srv/beatsync/backend
-    canonical_unit: "{{ lookup('ansible.builtin.template', 'beatsync.service.j2') }}"
-  become: true
+- name: Set port, service and timeout once for every beatsync.ops module of a play
+  module_defaults:
+    group/beatsync.ops.beatsync:
+      port: 8080
+      service: beatsync-staging.service
+      timeout: 3
+  block:
+    - name: Diagnose a deployment on another port
+      beatsync.ops.diagnose:
+        app_dir: /srv/beatsync/backend
+      become: true
 """
 
 RETURN = r"""
@@ -140,7 +181,7 @@ findings:
       description: The runbook's step or repair option this corresponds to.
       type: str
     remedy:
-      description: Machine-readable action (C(action) plus arguments) for C(playbooks/repair.yml).
+      description: The remedy registry's C(action) with its arguments (for example C(port)), which C(playbooks/repair.yml) reads.
       type: dict
     explains:
       description: Codes of the symptoms this finding explains.
@@ -152,14 +193,40 @@ findings:
       summary: http://127.0.0.1:8000/docs answers 503 (docs_unavailable) while /api/health is healthy.
       evidence: ["GET http://127.0.0.1:8000/docs -> 503"]
       runbook_step: "diagnosis step 4: curl http://localhost:8000/docs; repair option 1 (restart)"
-      remedy: {action: restart_for_docs}
+      remedy: {action: restart_for_docs, service: beatsync.service}
       explains: []
+plan:
+  description: The remedies the findings ask for, one step per action, in the runbook's order (the remedy registry's).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {action: restart_for_docs, order: 6, remedy: {action: restart_for_docs, service: beatsync.service},
+       codes: [docs_unavailable], summaries: ["..."]}
+msg:
+  description: What a person reads at a glance, one line per list item (host, verdict, findings, evidence, remedy).
+  returned: always
+  type: list
+  elements: str
 probes:
-  description: The raw facts of every probe that ran, keyed C(unit), C(journal), C(port), C(process), C(health), C(docs), C(deps), C(firewall).
+  description: The raw facts of every probe that ran on the host, keyed C(unit), C(journal), C(port), C(process), C(health), C(docs), C(deps), C(firewall).
+  returned: always
+  type: dict
+external:
+  description: C(health) and C(docs) as seen from outside (empty when O(external_check=false)).
+  returned: always
+  type: dict
+urls:
+  description: The on-host probe URLs (C(base), C(health), C(docs)), IPv6 addresses in brackets.
+  returned: always
+  type: dict
+  sample: {base: "http://127.0.0.1:8000", health: "http://127.0.0.1:8000/api/health", docs: "http://127.0.0.1:8000/docs"}
+report:
+  description: The host's row for the JSON report and the fleet summary (verdict, before, actions, findings, probes ...).
   returned: always
   type: dict
 elapsed:
-  description: Seconds the whole diagnosis took.
+  description: Seconds the probes on the host took.
   returned: always
   type: float
 elapsed_by_probe:
@@ -170,41 +237,23 @@ elapsed_by_probe:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
-from ansible_collections.beatsync.ops.plugins.module_utils.diagnosis import ALL_PROBES, diagnose
+from ansible_collections.beatsync.ops.plugins.module_utils._argspec import diagnose_module_spec, validate
+from ansible_collections.beatsync.ops.plugins.module_utils._diagnosis import run_probes
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            service=dict(type="str", default="beatsync.service"),
-            port=dict(type="int", default=8000),
-            host=dict(type="str", default="127.0.0.1"),
-            health_path=dict(type="str", default="/api/health"),
-            docs_path=dict(type="str", default="/docs"),
-            openapi_path=dict(type="str"),
-            expected_status=dict(type="str", default="healthy"),
-            timeout=dict(type="float", default=5),
-            app_dir=dict(type="path", default="/opt/beatsync/web_service/backend"),
-            app_spec=dict(type="str", default="main:app"),
-            app_module=dict(type="str", default="main.py"),
-            process_pattern=dict(type="str", default="uvicorn"),
-            python=dict(type="path"),
-            requirements_file=dict(type="str", default="requirements.txt"),
-            modules=dict(type="list", elements="str", default=["fastapi", "uvicorn"]),
-            canonical_unit=dict(type="str"),
-            journal_lines=dict(type="int", default=50),
-            ssh_port=dict(type="int"),
-            probes=dict(type="list", elements="str", choices=list(ALL_PROBES), default=list(ALL_PROBES)),
-        ),
-        supports_check_mode=True,
-    )
-    bins = {name: module.get_bin_path(name) for name in ("systemctl", "journalctl", "ufw")}
+    module = AnsibleModule(argument_spec=diagnose_module_spec(), supports_check_mode=True)
     try:
-        result = diagnose(module.params, bins)
+        params = validate(module.params)
     except ProbeInputError as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, **result)
+    bins = {name: module.get_bin_path(name) for name in ("systemctl", "journalctl", "ufw")}
+    try:
+        facts = run_probes(params, bins)
+    except ProbeInputError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, **facts)
 
 
 if __name__ == "__main__":

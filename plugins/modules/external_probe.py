@@ -21,8 +21,9 @@ description:
   - Delegated (C(delegate_to)) to a host other than the controller, it runs
     M(beatsync.ops.diagnose) with the health and docs probes there instead, so the requests
     leave from that machine (a bastion, a monitoring host).
-  - Its result has the shape of M(beatsync.ops.diagnose) with O(beatsync.ops.diagnose#module:probes=[health, docs]),
-    so the P(beatsync.ops.findings#filter) filter takes RV(probes) as its C(external) argument.
+  - Returns facts only (the C(health) and C(docs) probes); M(beatsync.ops.diagnose) takes them as its
+    O(beatsync.ops.diagnose#module:external) option and names the root cause. M(beatsync.ops.diagnose)
+    makes the same check from the controller by itself; this module is for a bastion.
   - Changes nothing anywhere.
 author:
   - BeatSync operations (@beatsync)
@@ -48,12 +49,10 @@ options:
     required: true
 notes:
   - Not delegated, or delegated to C(localhost), the requests leave from the controller (or the
-    AWX execution environment). The P(beatsync.ops.diagnose#role) role delegates to
-    C(beatsync_external_probe_host).
+    AWX execution environment). The P(beatsync.ops.diagnose#role) role delegates it to
+    C(beatsync_external_probe_host) when that is not the controller.
 seealso:
   - module: beatsync.ops.diagnose
-  - plugin: beatsync.ops.findings
-    plugin_type: filter
 """
 
 EXAMPLES = r"""
@@ -70,27 +69,12 @@ EXAMPLES = r"""
   delegate_to: bastion.example.com
   register: beatsync_external
 
-- name: Name the root cause, inside and outside together
-  ansible.builtin.set_fact:
-    beatsync_outcome: "{{ beatsync_diagnosis | beatsync.ops.findings(external=beatsync_external.probes) }}"
+- name: Name the root cause with what the bastion saw
+  beatsync.ops.diagnose:
+    external: "{{ beatsync_external.probes }}"
 """
 
 RETURN = r"""
-verdict:
-  description: C(healthy), C(degraded) or C(down), judged on the two probes alone.
-  returned: always
-  type: str
-  sample: healthy
-root_cause:
-  description: Code of the first finding, or null.
-  returned: always
-  type: str
-  sample: docs_unavailable
-findings:
-  description: Findings of the two probes, as M(beatsync.ops.diagnose) returns them.
-  returned: always
-  type: list
-  elements: dict
 probes:
   description: The raw results of the C(health) and C(docs) probes (C(reachable), C(status), C(error), C(elapsed) ...).
   returned: always

@@ -124,8 +124,8 @@ error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
-from ansible_collections.beatsync.ops.plugins.module_utils.probe_firewall import probe_firewall
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
+from ansible_collections.beatsync.ops.plugins.module_utils._probe_firewall import probe_firewall
 
 
 def main():

@@ -147,8 +147,8 @@ body_excerpt:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
-from ansible_collections.beatsync.ops.plugins.module_utils.probe_http import probe_health
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
+from ansible_collections.beatsync.ops.plugins.module_utils._probe_http import probe_health
 
 
 def main():

@@ -95,8 +95,8 @@ error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
-from ansible_collections.beatsync.ops.plugins.module_utils.probe_systemd import probe_journal
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
+from ansible_collections.beatsync.ops.plugins.module_utils._journal import probe_journal
 
 
 def main():

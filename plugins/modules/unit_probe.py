@@ -28,6 +28,9 @@ options:
     description:
       - The text the unit file should have, usually rendered from the C(beatsync.ops.service) role's template.
       - When omitted, no comparison is made and RV(drift) is V(null).
+      - The EFFECTIVE unit is compared (C(systemctl cat), that is the unit file and its drop-ins, merged as systemd
+        merges them), see RV(drift_items).
+      - Never shown in logs (no_log), because its C(Environment=) values may be secrets.
     type: str
 extends_documentation_fragment:
   - beatsync.ops.probe
@@ -173,9 +176,50 @@ unit_file_read:
   returned: always
   type: bool
   sample: true
+group:
+  description: C(Group=) of the unit, or V(null).
+  returned: always
+  type: str
+effective_read:
+  description: Whether C(systemctl cat) answered (else only the unit file was read and drop-ins could not be merged).
+  returned: always
+  type: bool
+dropins:
+  description: The drop-ins C(systemctl cat) printed, in the order systemd applies them.
+  returned: always
+  type: list
+  elements: str
+  sample: ["/etc/systemd/system/beatsync.service.d/override.conf"]
+environment_names:
+  description: The names the effective C(Environment=) sets (values are never returned).
+  returned: always
+  type: list
+  elements: str
+drift_items:
+  description:
+    - One entry per setting (ExecStart, WorkingDirectory, User, Group, Environment, ...) whose EFFECTIVE value differs
+      from O(canonical_unit), with C(section), C(key), C(expected), C(actual) (C(Environment=) values redacted),
+      C(in_dropin), C(sources) (C(path), C(lines), C(text), C(kind) V(dropin) or V(unit_file)) and C(describe), the line a
+      person reads.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"key": "ExecStart", "in_dropin": true,
+            "describe": "ExecStart= differs from the canonical unit: /etc/systemd/system/beatsync.service.d/override.conf line 3"}]
+bind:
+  description:
+    - Where the effective C(ExecStart)'s uvicorn listens (C(--host)/C(--port), C(UVICORN_HOST)/C(UVICORN_PORT), uvicorn's
+      defaults), with C(kind) (V(tcp), V(uds), V(fd)), C(host), C(port), C(addresses), C(loopback_only), C(source) and
+      C(declared_by) (C(path), C(line), C(text), C(kind) of the assignment that says so); V(null) without a unit.
+  returned: always
+  type: dict
+canonical_bind:
+  description: The same for O(canonical_unit), or V(null).
+  returned: always
+  type: dict
 drift:
   description:
-    - True when the installed unit file differs from O(canonical_unit), false when it matches, V(null) when there was
+    - True when the installed unit file or the effective unit (drop-ins included) differs from O(canonical_unit), false when it matches, V(null) when there was
       nothing to compare (no O(canonical_unit), unit not installed or unreadable).
   returned: always
   type: bool
@@ -197,15 +241,15 @@ error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
-from ansible_collections.beatsync.ops.plugins.module_utils.probe_systemd import probe_unit
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
+from ansible_collections.beatsync.ops.plugins.module_utils._probe_systemd import probe_unit
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             service=dict(type="str", default="beatsync.service"),
-            canonical_unit=dict(type="str"),
+            canonical_unit=dict(type="str", no_log=True),
             timeout=dict(type="float", default=5),
         ),
         supports_check_mode=True,

@@ -37,7 +37,9 @@ attributes:
     description: Runs on the controller as an action plugin.
 options:
   dir:
-    description: Directory on the controller for the reports; created (with parents) when missing.
+    description:
+      - Directory on the controller for the reports; created (with parents) when missing, with O(dir_mode).
+        An existing directory keeps its permissions.
     type: path
     required: true
   reports:
@@ -59,9 +61,22 @@ options:
     type: str
     default: fleet-summary
   mode:
-    description: Permissions of the files written, as an octal string.
+    description:
+      - Permissions of the files written, as an octal string. Reports carry host details (unit, processes,
+        journal lines), so only the controller's user reads them unless the operator sets a wider mode.
     type: str
-    default: "0644"
+    default: "0600"
+  dir_mode:
+    description: Permissions of O(dir) when this task creates it, as an octal string.
+    type: str
+    default: "0700"
+  redact:
+    description:
+      - Redact every report before it is written (C(Environment=) values and anything named like a password,
+        token or key, in unit text, diffs, command lines and data). Diagnose results are already redacted; this
+        also covers reports built by hand.
+    type: bool
+    default: true
 notes:
   - Never reports C(changed). A report on the controller is not a change to a host, and
     C(molecule idempotence) or a scheduler would otherwise count every diagnosis as a change.
@@ -73,8 +88,8 @@ EXAMPLES = r"""
 - name: Write every host's report and the fleet summary
   beatsync.ops.write_reports:
     dir: beatsync-reports
-    reports: "{{ ansible_play_hosts | map('extract', hostvars) | selectattr('beatsync_report', 'defined')
-                 | map(attribute='beatsync_report') | list }}"
+    reports: "{{ ansible_play_hosts | map('extract', hostvars) | selectattr('beatsync_outcome.report', 'defined')
+                 | map(attribute='beatsync_outcome.report') | list }}"
     summary: "{{ lookup('ansible.builtin.template', 'fleet_summary.md.j2') }}"
   run_once: true
 """

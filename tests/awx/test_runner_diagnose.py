@@ -72,12 +72,10 @@ def test_diagnose_through_ansible_runner(tmp_path, start_server):
     def ok_events(action):
         return [event for event in events if event["event"] == "runner_on_ok"
                 and event["event_data"].get("task_action") == action]
-    # One module run on the host; the outside check runs in the controller's process.
+    # One task per host: the module on the host, the outside check in the controller's process.
     on_host = ok_events("beatsync.ops.diagnose")
-    outside = ok_events("beatsync.ops.external_probe")
-    assert len(on_host) == 1 and len(outside) == 1
-    assert outside[0]["event_data"]["res"]["probes"]["health"]["healthy"] is True
-    assert outside[0]["event_data"]["res"]["probed_from"] == "controller"
+    assert len(on_host) == 1
+    assert on_host[0]["event_data"]["res"]["external"]["health"]["healthy"] is True
     data = on_host[0]["event_data"]
     assert data["host"] == "web1"
     result = data["res"]

@@ -44,7 +44,8 @@ def test_the_incident_docs_503(run_module, start_server):
     result = diagnose(run_module, server.port, HTTP)
     assert result["verdict"] == "degraded" and codes(result) == ["docs_unavailable"]
     finding = result["findings"][0]
-    assert finding["remedy"] == {"action": "restart_for_docs"}
+    assert finding["remedy"] == {"action": "restart_for_docs", "service": "beatsync.service"}
+    assert [step["action"] for step in result["plan"]] == ["restart_for_docs"]
     assert "503" in finding["summary"]
 
 
@@ -77,7 +78,8 @@ def test_stale_copy_outside_the_unit(run_module, start_server):
     server = start_server()
     result = diagnose(run_module, server.port, HTTP + ["port", "process"])
     assert codes(result) == ["port_conflict_stale"]
-    assert result["findings"][0]["remedy"] == {"action": "stop_stale_copy", "pids": [server.pid]}
+    remedy = result["findings"][0]["remedy"]
+    assert remedy["action"] == "stop_stale_copy" and remedy["pids"] == [server.pid] and remedy["port"] == server.port
     assert result["verdict"] == "degraded"
 
 

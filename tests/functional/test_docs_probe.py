@@ -19,7 +19,7 @@ from conftest import free_port
 from test_health_probe import ansible_doc, big_body, http_response, never_answer, raw_server  # noqa: F401  pylint: disable=unused-import
 
 from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
-from ansible_collections.beatsync.ops.plugins.module_utils.probe_http import probe_docs, probe_health
+from ansible_collections.beatsync.ops.plugins.module_utils._probe_http import probe_docs, probe_health
 
 CDN_ASSETS = [
     "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css",

@@ -17,7 +17,7 @@ from systemd_hosts import break_host, reset_host
 from systemd_hosts import beatsync_host, systemd_image  # pylint: disable=unused-import  # noqa: F401 (pytest fixtures)
 from test_unit_probe import run_in_host
 
-from ansible_collections.beatsync.ops.plugins.module_utils.probe_firewall import probe_firewall
+from ansible_collections.beatsync.ops.plugins.module_utils._probe_firewall import probe_firewall
 
 UFW_HERE = any(shutil.which("ufw", path=path) for path in ("/usr/sbin:/sbin:/usr/local/sbin", None))
 

@@ -18,7 +18,7 @@ import yaml
 from conftest import free_port, ansible_doc_json, ansible_doc_text
 
 from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
-from ansible_collections.beatsync.ops.plugins.module_utils.probe_http import probe_health
+from ansible_collections.beatsync.ops.plugins.module_utils._probe_http import probe_health
 
 HEALTH_KEYS = {"url", "reachable", "status", "json", "healthy", "expected_status", "elapsed", "server", "error",
                "error_class", "attempts", "body_excerpt"}

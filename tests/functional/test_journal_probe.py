@@ -16,7 +16,7 @@ from systemd_hosts import break_host, reset_host
 from systemd_hosts import beatsync_host, systemd_image  # pylint: disable=unused-import  # noqa: F401 (pytest fixtures)
 from test_unit_probe import run_in_host
 
-from ansible_collections.beatsync.ops.plugins.module_utils.probe_systemd import probe_journal
+from ansible_collections.beatsync.ops.plugins.module_utils._journal import probe_journal
 
 NO_JOURNALD = not Path("/run/systemd/journal").is_dir()
 

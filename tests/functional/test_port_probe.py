@@ -20,7 +20,7 @@ import pytest
 from conftest import COLLECTIONS_PATH, FIXTURE_APP, free_port, ansible_doc_json, ansible_doc_text
 
 from ansible_collections.beatsync.ops.plugins.module_utils import _procfs
-from ansible_collections.beatsync.ops.plugins.module_utils.probe_host import probe_port
+from ansible_collections.beatsync.ops.plugins.module_utils._probe_host import probe_port
 
 ME = pwd.getpwuid(os.geteuid()).pw_name
 PYTHON_NAME = Path(sys.executable).name[:15]          # comm is the name the interpreter was executed as
@@ -213,7 +213,7 @@ def _nobody_env():
 def run_probe_as_nobody(port):
     setpriv, python = _unprivileged_python()
     code = ("import json, sys\n"
-            "from ansible_collections.beatsync.ops.plugins.module_utils.probe_host import probe_port\n"
+            "from ansible_collections.beatsync.ops.plugins.module_utils._probe_host import probe_port\n"
             "json.dump(probe_port(port=int(sys.argv[1])), sys.stdout)\n")
     argv = _as_nobody(setpriv, python, code) + [str(port)]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False, env=_nobody_env(), cwd="/")

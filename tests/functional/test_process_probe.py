@@ -20,7 +20,7 @@ import pytest
 from conftest import FIXTURE_APP, ansible_doc_json
 
 from ansible_collections.beatsync.ops.plugins.module_utils import _procfs
-from ansible_collections.beatsync.ops.plugins.module_utils.probe_host import probe_process
+from ansible_collections.beatsync.ops.plugins.module_utils._probe_host import probe_process
 
 ME = pwd.getpwuid(os.geteuid()).pw_name
 PYTHON_NAME = Path(sys.executable).name[:15]

@@ -18,7 +18,7 @@ from conftest import ansible_env, ansible_doc_json
 from systemd_hosts import CANONICAL_UNIT, break_host, podman_env, reset_host
 from systemd_hosts import beatsync_host, systemd_image  # pylint: disable=unused-import  # noqa: F401 (pytest fixtures)
 
-from ansible_collections.beatsync.ops.plugins.module_utils.probe_systemd import probe_unit
+from ansible_collections.beatsync.ops.plugins.module_utils._probe_systemd import probe_unit
 
 
 def host_has_systemd():

@@ -23,7 +23,8 @@ def test_writes_a_json_per_host_and_the_summary(run_module, tmp_path):
                                str(target / "before-after.md")]
     assert json.loads((target / "web1-repair.json").read_text())["host"] == "web1"
     assert (target / "before-after.md").read_text() == "# fleet\n"
-    assert oct(os.stat(target / "web2-repair.json").st_mode & 0o777) == "0o644"
+    assert oct(os.stat(target / "web2-repair.json").st_mode & 0o777) == "0o600"
+    assert oct(os.stat(target).st_mode & 0o777) == "0o700"
     assert not [name for name in os.listdir(target) if name.startswith(".")], "temporary files left behind"
 
 

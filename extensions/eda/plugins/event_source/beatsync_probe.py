@@ -226,12 +226,18 @@ def _collection_roots():
 
 
 try:
-    from ansible_collections.beatsync.ops.plugins.module_utils.probe_http import probe_docs, probe_health
+    from ansible_collections.beatsync.ops.plugins.module_utils._http import base_url
+    from ansible_collections.beatsync.ops.plugins.module_utils._probe_http import probe_docs, probe_health
+    from ansible_collections.beatsync.ops.plugins.module_utils._validate import (
+        ProbeInputError, validate_port, validate_url_path)
 except ImportError:
     for _root in _collection_roots():
         if os.path.isdir(os.path.join(_root, "ansible_collections", "beatsync", "ops")) and _root not in sys.path:
             sys.path.append(_root)
-    from ansible_collections.beatsync.ops.plugins.module_utils.probe_http import probe_docs, probe_health
+    from ansible_collections.beatsync.ops.plugins.module_utils._http import base_url
+    from ansible_collections.beatsync.ops.plugins.module_utils._probe_http import probe_docs, probe_health
+    from ansible_collections.beatsync.ops.plugins.module_utils._validate import (
+        ProbeInputError, validate_port, validate_url_path)
 
 SOURCE = "beatsync.ops.beatsync_probe"
 MAX_WORKERS = 32
@@ -280,10 +286,10 @@ def _flag(args, name):
 
 
 def _path(args, name):
-    value = args.get(name, _DEFAULTS[name])
-    if not isinstance(value, str) or not value.startswith("/"):
-        raise ArgumentError("%s must be a path starting with '/', got %r" % (name, value))
-    return value
+    try:
+        return validate_url_path(args.get(name, _DEFAULTS[name]), name)
+    except ProbeInputError as exc:
+        raise ArgumentError(str(exc).replace("must be a URL path", "must be a path")) from None
 
 
 def _valid_address(address):
@@ -340,18 +346,16 @@ def _target(item, default_port):
     address = str(item.get("address") or item["name"]).strip()
     if not _valid_address(address):
         raise ArgumentError("hosts: malformed address of %s: %r (a host name or an IP address)" % (item["name"], address))
-    if ":" in address and not address.startswith("["):
-        address = "[%s]" % address
     try:
-        port = int(item.get("port") or default_port)
-    except (TypeError, ValueError):
+        port = validate_port(item.get("port") or default_port)
+    except ProbeInputError as exc:
+        if "must be from" in str(exc):
+            raise ArgumentError("hosts: port of %s must be 1-65535, got %s" % (item["name"], item.get("port"))) from None
         raise ArgumentError("hosts: bad port for %s: %r" % (item["name"], item.get("port"))) from None
-    if not 1 <= port <= 65535:
-        raise ArgumentError("hosts: port of %s must be 1-65535, got %d" % (item["name"], port))
     scheme = item.get("scheme") or "http"
     if scheme not in ("http", "https"):
         raise ArgumentError("hosts: scheme of %s must be http or https, got %r" % (item["name"], scheme))
-    return {"name": item["name"], "base_url": "%s://%s:%d" % (scheme, address, port)}
+    return {"name": item["name"], "base_url": base_url(address, port, scheme)}
 
 
 def _group_hosts(listing, group, seen=None):

@@ -6,7 +6,8 @@ import copy
 
 import pytest
 
-from ansible_collections.beatsync.ops.plugins.module_utils import findings as engine
+from ansible_collections.beatsync.ops.plugins.module_utils import _findings as engine
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import normalize_service
 
 APP_DIR = "/opt/beatsync/web_service/backend"
 UVICORN = ["/usr/bin/python3", "-m", "uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]
@@ -56,7 +57,7 @@ def down(facts, active="failed", sub="failed", restarts=0):
 
 def test_healthy_host_has_no_findings():
     result = run(healthy_facts())
-    assert result == {"verdict": "healthy", "root_cause": None, "findings": []}
+    assert result == {"verdict": "healthy", "root_cause": None, "findings": [], "plan": []}
 
 
 def test_the_incident_docs_503_with_health_fine():
@@ -67,7 +68,7 @@ def test_the_incident_docs_503_with_health_fine():
     assert result["verdict"] == "degraded"
     assert codes(result) == ["docs_unavailable"]
     finding = result["findings"][0]
-    assert finding["remedy"] == {"action": "restart_for_docs"}
+    assert finding["remedy"] == {"action": "restart_for_docs", "service": "beatsync.service"}
     assert "503" in finding["summary"] and "healthy" in finding["summary"]
     assert any("503" in line for line in finding["evidence"])
 
@@ -98,7 +99,8 @@ def test_stale_copy_explains_crash_loop_and_health_once():
     result = run(facts)
     assert codes(result) == ["port_conflict_stale"]
     finding = result["findings"][0]
-    assert finding["remedy"] == {"action": "stop_stale_copy", "pids": [999]}
+    assert finding["remedy"] == {"action": "stop_stale_copy", "pids": [999], "port": 8000, "service": "beatsync.service",
+                                 "app_spec": "main:app", "app_dir": APP_DIR}
     assert finding["explains"] == ["crash_loop"]
     assert any("Errno 98" in line for line in finding["evidence"])
     assert result["verdict"] == "degraded"  # the stale copy still answers /api/health
@@ -135,7 +137,9 @@ def test_missing_unit():
     facts["unit"].update(present=False, load_state="not-found")
     result = run(facts)
     assert codes(result) == ["service_missing"]
-    assert result["findings"][0]["remedy"] == {"action": "install_unit"}
+    expected = {"action": "install_unit", "service": "beatsync.service", "port": 8000, "app_dir": APP_DIR,
+                "app_spec": "main:app", "dropins": []}
+    assert result["findings"][0]["remedy"] == expected
 
 
 def test_drifted_unit_that_breaks_the_service():
@@ -164,15 +168,26 @@ def test_missing_dependency_crash_loop():
     result = run(facts)
     assert codes(result) == ["missing_dependency"]
     finding = result["findings"][0]
-    assert finding["remedy"] == {"action": "install_requirements", "missing": ["uvicorn"]}
+    assert finding["remedy"]["action"] == "install_requirements" and finding["remedy"]["missing"] == ["uvicorn"]
+    assert finding["remedy"]["app_dir"] == APP_DIR
     assert set(finding["explains"]) == {"crash_loop", "health_failed"}
 
 
-def test_unsatisfied_specifier_is_a_missing_dependency():
+def test_unsatisfied_specifier_on_a_healthy_host_is_a_warning_not_a_restart():
     facts = healthy_facts()
+    facts["deps"]["requirements"] = [{"name": "fastapi", "specifier": ">=9.0", "installed": "0.110.0", "satisfied": False,
+                                      "status": "mismatch", "file": APP_DIR + "/requirements.txt", "line": 1}]
+    result = run(facts)
+    assert codes(result) == ["requirements_mismatch"] and result["findings"][0]["severity"] == "warning"
+    assert [step["action"] for step in result["plan"]] == ["report"]
+    assert "requirements.txt:1" in result["findings"][0]["evidence"][0]
+
+
+def test_unsatisfied_specifier_on_a_down_host_is_a_missing_dependency():
+    facts = down(healthy_facts())
     facts["deps"]["requirements"] = [{"name": "fastapi", "specifier": ">=9.0", "installed": "0.110.0", "satisfied": False}]
     result = run(facts)
-    assert codes(result) == ["missing_dependency"] and result["findings"][0]["severity"] == "error"
+    assert codes(result)[0] == "missing_dependency" and result["findings"][0]["severity"] == "critical"
 
 
 def test_old_journal_lines_do_not_accuse_a_running_service():
@@ -201,7 +216,7 @@ def test_syntax_error_is_fixed_by_people_not_restarts():
 def test_service_states(active, sub, restarts, code, reset):
     result = run(down(healthy_facts(), active=active, sub=sub, restarts=restarts))
     assert codes(result) == [code]
-    assert result["findings"][0]["remedy"] == {"action": "restart_service", "reset_failed": reset}
+    assert result["findings"][0]["remedy"] == {"action": "restart_service", "service": "beatsync.service", "reset_failed": reset}
     assert result["findings"][0]["explains"] == ["health_failed"]
     assert result["verdict"] == "down"
 
@@ -209,7 +224,8 @@ def test_service_states(active, sub, restarts, code, reset):
 def test_start_limit_hit_asks_for_reset_failed():
     facts = down(healthy_facts())
     facts["journal"]["classifications"] = [{"kind": "start_limit_hit", "line": "Start request repeated too quickly."}]
-    assert run(facts)["findings"][0]["remedy"] == {"action": "restart_service", "reset_failed": True}
+    assert run(facts)["findings"][0]["remedy"] == {"action": "restart_service", "service": "beatsync.service",
+                                                   "reset_failed": True}
 
 
 def test_health_failing_with_service_active():
@@ -286,5 +302,6 @@ def test_docs_failing_only_outside_is_external():
 
 
 def test_service_shorthand_matches_the_listeners_unit():
+    """The edge normalises the unit name once (the engine trusts it): beatsync is beatsync.service."""
     facts = healthy_facts()
-    assert engine.build_findings(facts, service="beatsync", app_dir=APP_DIR)["findings"] == []
+    assert engine.build_findings(facts, service=normalize_service("beatsync"), app_dir=APP_DIR)["findings"] == []

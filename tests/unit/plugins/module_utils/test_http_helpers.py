@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.beatsync.ops.plugins.module_utils import probe_http
+from ansible_collections.beatsync.ops.plugins.module_utils import _probe_http as probe_http
 from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
 from ansible_collections.beatsync.ops.plugins.module_utils._http import parse_url, text_excerpt
 
@@ -194,3 +194,12 @@ def _answer(server="uvicorn", body=b'{"detail":"Not Found"}'):
 ])
 def test_docs_problem(docs, answer, problem):
     assert probe_http._docs_problem(docs, answer) == problem  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize("host,expected", [
+    ("127.0.0.1", "http://127.0.0.1:8000"), ("::1", "http://[::1]:8000"), ("[::1]", "http://[::1]:8000"),
+    ("beatsync.example", "http://beatsync.example:8000"),
+])
+def test_base_url_brackets_ipv6(host, expected):
+    from ansible_collections.beatsync.ops.plugins.module_utils._http import base_url
+    assert base_url(host, 8000) == expected

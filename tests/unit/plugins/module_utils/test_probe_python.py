@@ -1,126 +1,65 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, BeatSync operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""probe_python's pure parts: version keys, specifier comparison, requirements.txt parsing,
-the report marker, and input validation. The real runs are in tests/functional/test_deps_probe.py."""
+"""probe_python: the report marker, input validation, and requirements checked by _pyreq's
+source in a real interpreter (this venv's). More real runs: tests/functional/test_deps_probe.py."""
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import pytest
 
-from ansible_collections.beatsync.ops.plugins.module_utils import probe_python
+from ansible_collections.beatsync.ops.plugins.module_utils import _probe_python as probe_python
 from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
 
-REAL_REQUIREMENTS = """\
-# BeatSync backend
-fastapi==0.104.1
-uvicorn[standard]==0.24.0
-python-multipart>=0.0.6   # form uploads
-pydantic>=2.0,<3
--r extra.txt
---index-url https://pypi.org/simple
--e git+https://github.com/x/y.git#egg=y
-./local-wheel.whl
-https://example.invalid/pkg.tar.gz
-numpy ; python_version >= "3.9"
-librosa~=0.10.1 \\
-    --hash=sha256:0123456789abcdef
-aiofiles @ https://example.invalid/aiofiles.whl
-Django===4.2.0
-broken-line >= what
-"""
+PYTHON = sys.executable
 
 
-@pytest.mark.parametrize("installed,op,wanted,expected", [
-    ("0.104.1", "==", "0.104.1", True),
-    ("0.104.1", "==", "0.104", False),
-    ("1.0", "==", "1.0.0", True),
-    ("0.110.0", ">=", "0.100", True),
-    ("0.99.9", ">=", "0.100", False),
-    ("0.20.0", ">", "0.20", False),
-    ("0.20.1", ">", "0.20", True),
-    ("2.5.3", "<", "3", True),
-    ("3.0.0", "<", "3", False),
-    ("3.0.0", "<=", "3", True),
-    ("2.0.0", "!=", "2.0", False),
-    ("2.0.1", "!=", "2.0", True),
-    ("0.10.2", "~=", "0.10.1", True),
-    ("0.11.0", "~=", "0.10.1", False),
-    ("1.9", "~=", "1.4", True),
-    ("2.0", "~=", "1.4", False),
-    ("1.4.7", "==", "1.4.*", True),
-    ("1.5.0", "==", "1.4.*", False),
-    ("1.5.0", "!=", "1.4.*", True),
-    ("2.0.0rc1", "<", "2.0.0", True),
-    ("2.0.0", ">", "2.0.0rc1", True),
-    ("2.0.0a1", "<", "2.0.0b1", True),
-    ("2.0.0.dev1", "<", "2.0.0a1", True),
-    ("2.0.0.post1", ">", "2.0.0", True),
-    ("1!1.0", ">", "2.0", True),
-    ("2.1.0+cpu", "==", "2.1.0", True),
-    ("4.2.0", "===", "4.2.0", True),
-    ("4.2", "===", "4.2.0", False),
-    ("not-a-version", ">=", "1.0", None),
-    ("1.0", ">=", "banana", None),
-    ("1.0", "~=", "1", None),
-])
-def test_compare(installed, op, wanted, expected):
-    assert probe_python.compare(installed, op, wanted) is expected
+def test_pyreq_source_is_the_module_itself():
+    source = probe_python._pyreq_source()
+    assert "def probe(request):" in source and "PRIVATE to the collection" in source
+    compile(source, "_pyreq", "exec")
 
 
-def test_parse_version_garbage():
-    for value in (None, "", "abc", "1..2", 7, "1.0 junk"):
-        assert probe_python.parse_version(value) is None
-    assert probe_python.parse_version("v1.2.0") == probe_python.parse_version("1.2")
+def write_app(tmp_path, requirements, extra=None):
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "main.py").write_text("app = None\n")
+    (app / "requirements.txt").write_text(requirements)
+    for name, text in (extra or {}).items():
+        (app / name).write_text(text)
+    return app
 
 
-def test_satisfies():
-    assert probe_python.satisfies("0.110.0", ">=0.100,<1") == (True, None)
-    satisfied, error = probe_python.satisfies("1.2.0", ">=0.100,<1")
-    assert satisfied is False and "does not satisfy <1" in error
-    assert probe_python.satisfies(None, ">=1") == (False, "not installed")
-    assert probe_python.satisfies("1.0", None) == (True, None)
-    assert probe_python.satisfies("1.0", "(>=0.5)") == (True, None)
-    assert probe_python.satisfies("1.0", ">=x y")[0] is None
-    assert probe_python.satisfies("weird", ">=1")[0] is None
+def test_requirements_checked_in_the_interpreter_markers_includes_pep440(tmp_path):
+    """The real interpreter (this venv's) answers: a marker that does not apply is no problem,
+    -r is followed, a post-release does not satisfy >X, a missing dist is missing."""
+    app = write_app(tmp_path, 'pytest>=1\nnumpy==1.26.4; python_version < "3.0"\n-r more.txt\n',
+                    {"more.txt": "pytest>%s\nno-such-dist-xyz\n" % pytest.__version__})
+    facts = probe_python.probe_deps(python=PYTHON, app_dir=str(app), modules=[], timeout=60)
+    by_name = {(req["name"], req["file"].rsplit("/", 1)[-1]): req for req in facts["requirements"]}
+    assert by_name[("pytest", "requirements.txt")]["status"] == "ok"
+    numpy = by_name[("numpy", "requirements.txt")]
+    assert numpy["status"] == "not_applicable" and numpy["satisfied"] is None and numpy["applies"] is False
+    assert by_name[("pytest", "more.txt")]["status"] == "mismatch"
+    assert by_name[("no-such-dist-xyz", "more.txt")]["satisfied"] is False
+    assert facts["missing"] == ["no-such-dist-xyz"] and facts["unsatisfied"] == ["pytest"]
+    assert facts["requirements_files"] == [str(app / "requirements.txt"), str(app / "more.txt")]
+    assert facts["run_as"]["uid_seen"] == os.getuid() and facts["syntax"]["ok"] is True
+    assert "numpy" not in facts["missing"]
 
 
-def test_parse_requirements_real_shapes():
-    reqs, skipped = probe_python.parse_requirements(REAL_REQUIREMENTS)
-    by_name = {req["name"]: req for req in reqs}
-    assert by_name["fastapi"]["specifier"] == "==0.104.1"
-    assert by_name["uvicorn"]["extras"] == ["standard"] and by_name["uvicorn"]["specifier"] == "==0.24.0"
-    assert by_name["python-multipart"]["specifier"] == ">=0.0.6"
-    assert by_name["pydantic"]["specifier"] == ">=2.0,<3"
-    assert by_name["numpy"]["marker"] == 'python_version >= "3.9"' and by_name["numpy"]["specifier"] is None
-    assert by_name["librosa"]["specifier"] == "~=0.10.1"
-    assert by_name["aiofiles"]["url"] == "https://example.invalid/aiofiles.whl"
-    assert by_name["Django"]["specifier"] == "===4.2.0"
-    assert by_name["broken-line"]["error"].startswith("cannot parse version clause")
-    assert skipped == ["-r extra.txt", "--index-url https://pypi.org/simple",
-                       "-e git+https://github.com/x/y.git#egg=y", "./local-wheel.whl",
-                       "https://example.invalid/pkg.tar.gz"]
-    assert all(req["line"] >= 1 for req in reqs)
-
-
-def test_parse_requirements_fixture_app():
-    reqs, skipped = probe_python.parse_requirements("fastapi>=0.100\nuvicorn>=0.20\n")
-    assert [(req["name"], req["specifier"]) for req in reqs] == [("fastapi", ">=0.100"), ("uvicorn", ">=0.20")]
-    assert skipped == []
-
-
-@pytest.mark.parametrize("text", [None, "", "\x00\x01\xff", "#only comments\n\n", "=" * 100000, "a\\", "[extras]\n"])
-def test_parse_requirements_garbage(text):
-    reqs, skipped = probe_python.parse_requirements(text)
-    assert isinstance(reqs, list) and isinstance(skipped, list)
-
-
-def test_parse_requirements_bounded():
-    reqs, skipped = probe_python.parse_requirements("\n".join("pkg%d==1" % i for i in range(2000)))
-    assert len(reqs) == probe_python.MAX_REQUIREMENTS
-    assert skipped and "more than" in skipped[-1]
+def test_requirement_fact_shapes():
+    fact = probe_python._requirement_fact({"requirement": "a>1.0", "name": "a", "installed": "1.0.post1", "applies": True,
+                                           "satisfied": False, "status": "mismatch", "file": "/r.txt", "lineno": 3})
+    assert fact["specifier"] == ">1.0" and fact["satisfied"] is False and fact["line"] == 3
+    assert fact["error"] == "installed 1.0.post1 does not satisfy >1.0"
+    fact = probe_python._requirement_fact({"requirement": 'b; python_version < "3"', "name": "b", "status": "not_applicable",
+                                           "applies": False, "satisfied": None})
+    assert fact["satisfied"] is None and "marker" in fact["error"]
 
 
 def test_canonical_name():

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.beatsync.ops.plugins.module_utils import _procfs
-from ansible_collections.beatsync.ops.plugins.module_utils import probe_host
+from ansible_collections.beatsync.ops.plugins.module_utils import _probe_host as probe_host
 from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
 
 RECORDED = Path(__file__).resolve().parents[3] / "unit" / "fixtures" / "procfs"

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.beatsync.ops.plugins.module_utils import _systemd
-from ansible_collections.beatsync.ops.plugins.module_utils import probe_systemd
+from ansible_collections.beatsync.ops.plugins.module_utils import _journal, _systemd
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import normalize_service
+from ansible_collections.beatsync.ops.plugins.module_utils import _probe_systemd as probe_systemd
 from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
 
 FIXTURES = Path(__file__).resolve().parents[3] / "unit" / "fixtures"
@@ -220,8 +221,12 @@ def test_read_bounded(tmp_path):
     ("beatsync", "beatsync.service"), ("beatsync.service", "beatsync.service"), ("app@1.service", "app@1.service"),
     ("-H", None), ("a b", None), ("", None), ("x;rm -rf /", None), (None, None), ("a" * 300, None),
 ])
-def test_normalize_unit_name(name, expected):
-    assert _systemd.normalize_unit_name(name) == expected
+def test_normalize_service(name, expected):
+    if expected is None:
+        with pytest.raises(ProbeInputError, match="service"):
+            normalize_service(name)
+    else:
+        assert normalize_service(name) == expected
 
 
 def test_no_systemd_markers_on_real_host_output():
@@ -231,11 +236,11 @@ def test_no_systemd_markers_on_real_host_output():
 
 
 def test_split_journal_real_and_garbage():
-    lines, meta = _systemd.split_journal((JOURNAL / "nosuchunit.txt").read_text())
+    lines, meta = _journal.split_journal((JOURNAL / "nosuchunit.txt").read_text())
     assert lines == [] and meta == ["-- No entries --"]
-    lines = _systemd.split_journal((JOURNAL / "beatsync.txt").read_text(), max_lines=5)[0]
+    lines = _journal.split_journal((JOURNAL / "beatsync.txt").read_text(), max_lines=5)[0]
     assert len(lines) == 5
-    lines = _systemd.split_journal("a\x00b\x1b[31m\n" + "y" * 100000 + "\n")[0]
+    lines = _journal.split_journal("a\x00b\x1b[31m\n" + "y" * 100000 + "\n")[0]
     assert lines[0] == "a?b?[31m" and len(lines[1]) < 2100
 
 
@@ -245,7 +250,7 @@ def fake_bin(tmp_path, name, stdout_file=None, stderr_file=None, rc=0, record=No
     script = tmp_path / name
     lines = ["#!/bin/sh"]
     if record:
-        lines.append('printf "%%s\\n" "$@" > %s' % record)
+        lines.append('printf "%%s\\n" "$@" >> %s' % record)
     if stdout_file:
         lines.append("cat %s" % stdout_file)
     if stderr_file:
@@ -338,7 +343,7 @@ def test_probe_unit_bad_input(kwargs, option):
 def test_probe_journal_replayed(tmp_path):
     record = tmp_path / "argv"
     journalctl = fake_bin(tmp_path, "journalctl", JOURNAL / "bs-syntax.txt", record=record)
-    facts = probe_systemd.probe_journal(service="bs-syntax", lines=50, journalctl_path=journalctl)
+    facts = _journal.probe_journal(service="bs-syntax", lines=50, journalctl_path=journalctl)
     assert record.read_text().split() == ["-u", "bs-syntax.service", "-n", "50", "--no-pager", "-o", "short-iso"]
     assert facts["available"] is True and facts["error"] is None and len(facts["lines"]) == 45
     assert facts["kinds"] == {"syntax_error": 1}
@@ -348,14 +353,14 @@ def test_probe_journal_replayed(tmp_path):
 
 def test_probe_journal_replayed_no_journal(tmp_path):
     journalctl = fake_bin(tmp_path, "journalctl", JOURNAL / "host-no-journal.stdout", JOURNAL / "host-no-journal.stderr")
-    facts = probe_systemd.probe_journal(journalctl_path=journalctl)
+    facts = _journal.probe_journal(journalctl_path=journalctl)
     assert facts["available"] is False and "No journal files were found" in facts["error"]
     assert facts["lines"] == [] and facts["classifications"] == []
 
 
 def test_probe_journal_replayed_not_privileged(tmp_path):
     journalctl = fake_bin(tmp_path, "journalctl", JOURNAL / "not-privileged.stdout", JOURNAL / "not-privileged.stderr", rc=1)
-    facts = probe_systemd.probe_journal(journalctl_path=journalctl)
+    facts = _journal.probe_journal(journalctl_path=journalctl)
     assert facts["available"] is False and "insufficient permissions" in facts["error"]
     assert "systemd-journal" in facts["hint"]
 
@@ -363,10 +368,10 @@ def test_probe_journal_replayed_not_privileged(tmp_path):
 def test_probe_journal_garbage_is_bounded(tmp_path):
     garbage = tmp_path / "garbage"
     garbage.write_bytes(os.urandom(200000) + b"\n" + b"z" * 500000 + b"\n")
-    facts = probe_systemd.probe_journal(lines=10, journalctl_path=fake_bin(tmp_path, "journalctl", garbage))
+    facts = _journal.probe_journal(lines=10, journalctl_path=fake_bin(tmp_path, "journalctl", garbage))
     assert facts["available"] is True
     assert len(facts["lines"]) <= 10
-    assert all(len(line) <= _systemd.MAX_JOURNAL_LINE_CHARS + 20 for line in facts["lines"])
+    assert all(len(line) <= _journal.MAX_LINE_CHARS + 20 for line in facts["lines"])
 
 
 @pytest.mark.parametrize("kwargs,option", [
@@ -375,9 +380,9 @@ def test_probe_journal_garbage_is_bounded(tmp_path):
 ])
 def test_probe_journal_bad_input(kwargs, option):
     with pytest.raises(ProbeInputError, match=option):
-        probe_systemd.probe_journal(**kwargs)
+        _journal.probe_journal(**kwargs)
 
 
 def test_probe_journal_missing_journalctl(tmp_path):
-    facts = probe_systemd.probe_journal(journalctl_path=str(tmp_path / "nope"))
+    facts = _journal.probe_journal(journalctl_path=str(tmp_path / "nope"))
     assert facts["available"] is False and "journalctl not found" in facts["error"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.beatsync.ops.plugins.module_utils import _ufw
-from ansible_collections.beatsync.ops.plugins.module_utils import probe_firewall
+from ansible_collections.beatsync.ops.plugins.module_utils import _probe_firewall as probe_firewall
 from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
 
 UFW = Path(__file__).resolve().parents[3] / "unit" / "fixtures" / "ufw"

@@ -1,35 +1,29 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, BeatSync operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""probe_unit(...) and probe_journal(...): the runbook's `systemctl status beatsync`,
-`cat /etc/systemd/system/beatsync.service` and `journalctl -u beatsync -n 50` as facts.
+
+# PRIVATE to the collection: this module_utils file is not part of the collection's public
+# API and may change or go away in any release without notice.
+
+"""probe_unit(...): the runbook's `systemctl status beatsync` and
+`cat /etc/systemd/system/beatsync.service` as facts (the journal: _journal.probe_journal).
 
 Standard library only: this code runs on the managed host.
 """
 
 from __future__ import annotations
 
-import os
-
-from ansible_collections.beatsync.ops.plugins.module_utils import _journal
-from ansible_collections.beatsync.ops.plugins.module_utils import _systemd
-from ansible_collections.beatsync.ops.plugins.module_utils._common import (
+from ansible_collections.beatsync.ops.plugins.module_utils import _bind, _redact, _systemd, _unit_merge
+from ansible_collections.beatsync.ops.plugins.module_utils._common import find_bin, run_cmd
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import (
     ProbeInputError,
-    find_bin,
-    run_cmd,
-    validate_positive_int,
+    normalize_service,
     validate_timeout,
 )
 
 MAX_CANONICAL_CHARS = 64 * 1024
-MAX_JOURNAL_REQUEST = 1000
-
-
-def _service(service):
-    name = _systemd.normalize_unit_name(service)
-    if name is None:
-        raise ProbeInputError("service must be a systemd unit name such as beatsync.service, got %r" % (service,))
-    return name
+MAX_CAT_BYTES = 1024 * 1024
+MAX_DRIFT_ITEMS = 20
 
 
 def _systemd_down_reason(cmd):
@@ -45,9 +39,11 @@ def _empty_unit(service):
         "service": service, "systemd": None, "present": None, "load_state": None, "active_state": None,
         "sub_state": None, "result": None, "exec_main_status": None, "exec_main_code": None, "n_restarts": None,
         "main_pid": None, "unit_file_state": None, "fragment_path": None, "drop_in_paths": [],
-        "active_enter_timestamp": None, "user": None, "exec_start": None, "exec_argv": [],
+        "active_enter_timestamp": None, "user": None, "group": None, "exec_start": None, "exec_argv": [],
         "unit_file_exec_start": None, "working_directory": None, "interpreter": None,
-        "interpreter_source": None, "unit_file_read": False, "drift": None, "diff": "", "error": None,
+        "interpreter_source": None, "unit_file_read": False, "effective_read": False, "dropins": [],
+        "environment_names": [], "drift": None, "drift_items": [], "diff": "", "bind": None,
+        "canonical_bind": None, "error": None,
     }
 
 
@@ -63,11 +59,16 @@ def _read_shebang(path):
 def probe_unit(service="beatsync.service", canonical_unit=None, systemctl_path=None, timeout=10):
     """Facts about the unit from `systemctl show` and its unit file (see docs/architecture.md `unit`).
 
-    canonical_unit: the unit text the service role installs; when given, the installed
-    FragmentPath file is compared with it (trailing whitespace and blank lines ignored) and
-    `drift`/`diff` are set. No systemd -> systemd false and an error; unknown unit -> present false.
+    canonical_unit: the unit text the service role installs; when given, the EFFECTIVE unit
+    (`systemctl cat`: the unit file plus its drop-ins, merged as systemd merges them, see
+    _unit_merge) is compared with it: `drift_items` names each differing setting with the
+    file(s) and line(s) that set it, `diff` is the unit file's text diff (trailing whitespace and
+    blank lines ignored). `bind` is where the effective ExecStart's uvicorn listens
+    (_bind.uvicorn_bind, with the path and line that say so), `canonical_bind` the canonical
+    unit's. Environment= values and secret-named settings are redacted in everything returned.
+    No systemd -> systemd false and an error; unknown unit -> present false.
     """
-    name = _service(service)
+    name = normalize_service(service)
     seconds = validate_timeout(timeout)
     if canonical_unit is not None and not isinstance(canonical_unit, str):
         raise ProbeInputError("canonical_unit must be the unit file text (a string), got %s" % type(canonical_unit).__name__)
@@ -109,6 +110,26 @@ def probe_unit(service="beatsync.service", canonical_unit=None, systemctl_path=N
         elif truncated:
             facts["error"] = "unit file %s is larger than %d bytes; compared its beginning only" % (
                 facts["fragment_path"], _systemd.MAX_UNIT_FILE_BYTES)
+    cat_text = None
+    if facts["present"]:
+        cat = run_cmd([systemctl, "cat", name, "--no-pager"], timeout=seconds, max_bytes=MAX_CAT_BYTES)
+        files = _unit_merge.parse_systemctl_cat(cat["stdout"]) if cat["rc"] == 0 else []
+        if files:
+            cat_text = cat["stdout"]
+            facts["effective_read"] = True
+            if unit_text is None and files[0][0] == facts["fragment_path"]:
+                # systemctl could read what this process could not (or a stale path): use its copy.
+                unit_text = files[0][1]
+                facts["unit_file_read"], facts["error"] = True, None
+    if cat_text is None and unit_text is not None:
+        # No `systemctl cat` answer: the unit file alone (its drop-ins cannot be read).
+        cat_text = "# %s\n%s" % (facts["fragment_path"], unit_text)
+    effective = _unit_merge.merge_cat(cat_text) if cat_text is not None else None
+    if effective is not None:
+        facts["dropins"] = effective["dropins"][:50]
+        facts["environment_names"] = sorted(_unit_merge.effective_value(effective, "Environment"))[:100]
+        if facts["group"] is None:
+            facts["group"] = _unit_merge.effective_value(effective, "Group") or None
     file_exec = _systemd.unit_file_values(unit_text, "ExecStart") if unit_text is not None else []
     if file_exec:
         facts["unit_file_exec_start"] = file_exec[0]
@@ -129,12 +150,52 @@ def probe_unit(service="beatsync.service", canonical_unit=None, systemctl_path=N
             if interpreter:
                 facts["interpreter"], facts["interpreter_source"] = interpreter, "shebang"
 
+    if effective is not None:
+        facts["bind"] = effective_bind(effective, facts["exec_argv"])
+    if canonical_unit is not None:
+        facts["canonical_bind"] = effective_bind(_unit_merge.merge([("<canonical>", canonical_unit)]))
+
     # drift stays None when there is nothing to compare (no canonical text, unit not installed
     # or its file unreadable): a missing unit is reported by present=false, not as drift.
     if canonical_unit is not None and facts["present"] and unit_text is not None:
-        facts["drift"], facts["diff"] = _systemd.unit_drift(
+        file_drift, diff = _systemd.unit_drift(
             unit_text, canonical_unit, installed_name=facts["fragment_path"], canonical_name="canonical " + name)
+        items = _unit_merge.unit_drift(cat_text, canonical_unit)
+        facts["drift"] = bool(file_drift or items)
+        facts["diff"] = _redact.redact_diff(diff)
+        facts["drift_items"] = [_drift_item(item) for item in items[:MAX_DRIFT_ITEMS]]
     return facts
+
+
+def _drift_item(item):
+    """One _unit_merge.unit_drift entry, redacted, with the line a person reads."""
+    item = _redact.redact_data(item)
+    item["describe"] = _unit_merge.describe_drift(item)
+    return item
+
+
+def effective_bind(effective, argv=None):
+    """Where the effective unit's uvicorn listens: _bind.uvicorn_bind of its (last) ExecStart
+    with the unit's Environment= (UVICORN_HOST/PORT), plus `declared_by`: the file(s) and
+    line(s) that set it. Environment values are used here, never returned."""
+    exec_entry = effective["sections"].get("Service", {}).get("ExecStart")
+    values = exec_entry["values"] if exec_entry else []
+    if not argv:
+        argv = _unit_merge.split_words(values[-1].value.lstrip("-@:+!|")) if values else []
+    env = _unit_merge.effective_value(effective, "Environment")
+    bind = _bind.uvicorn_bind(argv, env)
+    declared = []
+    if values:
+        declared.append(values[-1])
+    if bind.get("source", {}).get("host") == "env" or bind.get("source", {}).get("port") == "env":
+        env_entry = effective["sections"].get("Service", {}).get("Environment")
+        declared += [item for item in (env_entry["values"] if env_entry else [])
+                     if "UVICORN_HOST" in item.value or "UVICORN_PORT" in item.value]
+    bind["declared_by"] = [{"path": item.path, "line": item.lineno,
+                            "text": _redact.redact_unit_text("%s=%s" % (item.key, item.value)),
+                            "kind": "unit_file" if item.path == effective["unit_file"] else "dropin"}
+                           for item in declared]
+    return bind
 
 
 def _unit_fields(props):
@@ -156,41 +217,6 @@ def _unit_fields(props):
         "drop_in_paths": drop_ins[:50],
         "active_enter_timestamp": _systemd.none_if_empty(get("ActiveEnterTimestamp")),
         "user": _systemd.none_if_empty(get("User")),
+        "group": _systemd.none_if_empty(get("Group")),
         "working_directory": _systemd.none_if_empty((get("WorkingDirectory") or "").lstrip("!")),
     }
-
-
-def probe_journal(service="beatsync.service", lines=50, journalctl_path=None, timeout=10):
-    """The unit's last `lines` journal lines and their classification (docs/architecture.md `journal`)."""
-    name = _service(service)
-    count = validate_positive_int(lines, "lines", minimum=1, maximum=MAX_JOURNAL_REQUEST)
-    seconds = validate_timeout(timeout)
-    facts = {"service": name, "available": False, "lines": [], "classifications": [], "kinds": {},
-             "hint": None, "error": None}
-    journalctl = find_bin("journalctl", journalctl_path)
-    if not journalctl:
-        facts["error"] = "journalctl not found%s: no systemd journal on this host" % (
-            " at %s" % journalctl_path if journalctl_path else "")
-        return facts
-    cmd = run_cmd([journalctl, "-u", name, "-n", str(count), "--no-pager", "-o", "short-iso"],
-                  timeout=seconds, max_bytes=count * (_systemd.MAX_JOURNAL_LINE_CHARS + 200) + 4096)
-    stderr = (cmd["stderr"] or "").strip()
-    entries, _meta = _systemd.split_journal(cmd["stdout"], max_lines=count)
-    low = stderr.lower()
-    if cmd["rc"] is None:
-        facts["error"] = cmd["error"]
-        facts["lines"] = entries
-    elif "no journal files were found" in low or "no journal files were opened" in low or _systemd.is_no_systemd_message(stderr):
-        facts["error"] = "no readable systemd journal on this host: %s" % " ".join(stderr.splitlines()[-1:])
-        if not os.path.isdir("/run/systemd/journal"):
-            facts["error"] += " (journald is not running)"
-    elif cmd["rc"] != 0:
-        facts["error"] = "journalctl exited %s: %s" % (cmd["rc"], stderr[:500])
-    else:
-        facts["available"] = True
-        facts["lines"] = entries
-    if "hint:" in low:
-        facts["hint"] = " ".join(part.strip() for part in stderr.splitlines() if part.strip())[:500]
-    facts["classifications"] = _journal.classify(facts["lines"])
-    facts["kinds"] = _journal.summarize(facts["classifications"])
-    return facts

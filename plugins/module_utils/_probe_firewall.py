@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, BeatSync operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# PRIVATE to the collection: this module_utils file is not part of the collection's public
+# API and may change or go away in any release without notice.
+
 """probe_firewall(...): the runbook's `ufw status | grep 8000`, as facts.
 
 Standard library only: this code runs on the managed host. Read-only: runs `ufw status
@@ -12,12 +16,8 @@ from __future__ import annotations
 import os
 
 from ansible_collections.beatsync.ops.plugins.module_utils import _ufw
-from ansible_collections.beatsync.ops.plugins.module_utils._common import (
-    find_bin,
-    run_cmd,
-    validate_port,
-    validate_timeout,
-)
+from ansible_collections.beatsync.ops.plugins.module_utils._common import find_bin, run_cmd
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import validate_port, validate_timeout
 
 DEFAULT_SSH_PORT = 22
 

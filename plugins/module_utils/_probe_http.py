@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, BeatSync operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# PRIVATE to the collection: this module_utils file is not part of the collection's public
+# API and may change or go away in any release without notice.
+
 """HTTP probes of BeatSync: the health endpoint and the API docs (runbook step 4).
 
 Standard library only: this code runs on the managed host and in the EDA event source.
@@ -17,7 +21,7 @@ import time
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
-from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError, validate_timeout
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError, validate_timeout, validate_url_path
 from ansible_collections.beatsync.ops.plugins.module_utils._http import (
     EXCERPT_CHARS,
     http_get,
@@ -85,14 +89,6 @@ def _validate_int(value, name, minimum, maximum):
     if not minimum <= number <= maximum:
         raise ProbeInputError("%s must be from %d to %d, got %d" % (name, minimum, maximum, number))
     return number
-
-
-def _validate_path(value, name):
-    if not isinstance(value, str) or not value.startswith("/"):
-        raise ProbeInputError("%s must be a URL path starting with '/', got %r" % (name, value))
-    if any(ord(char) < 33 or ord(char) == 127 for char in value):
-        raise ProbeInputError("%s must not contain spaces or control characters, got %r" % (name, value))
-    return value
 
 
 # ---------------------------------------------------------------------------------------
@@ -272,9 +268,9 @@ def probe_docs(base_url=DEFAULT_BASE_URL, docs_path="/docs", openapi_path=None, 
     document with an ``openapi`` version).
     """
     target = parse_url(base_url, name="base_url")
-    docs_path = _validate_path(docs_path, "docs_path")
+    docs_path = validate_url_path(docs_path, "docs_path")
     if openapi_path is not None and openapi_path != "":
-        openapi_path = _validate_path(openapi_path, "openapi_path")
+        openapi_path = validate_url_path(openapi_path, "openapi_path")
     else:
         openapi_path = None
     timeout = validate_timeout(timeout)

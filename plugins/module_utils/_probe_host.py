@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, BeatSync operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# PRIVATE to the collection: this module_utils file is not part of the collection's public
+# API and may change or go away in any release without notice.
+
 """Host probes: who listens on the BeatSync port, and which uvicorn processes serve the app.
 
 These replace the runbook's ``netstat -tlnp | grep 8000``, ``lsof -i :8000`` and
@@ -12,10 +16,12 @@ from __future__ import annotations
 import os
 
 from ansible_collections.beatsync.ops.plugins.module_utils import _procfs
-from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError, validate_port
-
-# Unit types systemd knows; a service name without one of these gets ".service".
-_UNIT_SUFFIXES = (".service", ".socket", ".scope", ".slice", ".target", ".mount", ".timer", ".path", ".swap", ".device", ".automount")
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import (
+    ProbeInputError,
+    normalize_service,
+    validate_port,
+    validate_word,
+)
 
 # Python interpreter options that take a separate argument (python -X dev -m uvicorn ...).
 _PY_OPTS_WITH_ARG = ("-X", "-W", "-Q", "--check-hash-based-pycs")
@@ -25,24 +31,6 @@ def _validate_proc_root(proc_root):
     if not isinstance(proc_root, str) or not proc_root or "\0" in proc_root:
         raise ProbeInputError("proc_root must be a non-empty path, got %r" % (proc_root,))
     return proc_root
-
-
-def _validate_word(value, name, allow_empty=False):
-    if value is None and allow_empty:
-        return ""
-    if not isinstance(value, str) or "\0" in value or value != value.strip() or (not value and not allow_empty):
-        raise ProbeInputError("%s must be a non-empty string without surrounding spaces, got %r" % (name, value))
-    return value
-
-
-def normalize_service(service):
-    """'beatsync' -> 'beatsync.service'; raises ProbeInputError for an empty or odd name."""
-    service = _validate_word(service, "service")
-    if "/" in service or any(char.isspace() for char in service):
-        raise ProbeInputError("service must be a systemd unit name like beatsync.service, got %r" % (service,))
-    if not service.endswith(_UNIT_SUFFIXES):
-        service += ".service"
-    return service
 
 
 # --------------------------------------------------------------------------- port
@@ -157,8 +145,8 @@ def probe_process(pattern="uvicorn", app_spec="main:app", service="beatsync.serv
     under_service}. stray lists the pids of matching processes that are not in the service's
     cgroup (a copy started by hand and left running). The probe's own process is never listed.
     """
-    pattern = _validate_word(pattern, "pattern")
-    app_spec = _validate_word(app_spec, "app_spec", allow_empty=True)
+    pattern = validate_word(pattern, "pattern")
+    app_spec = validate_word(app_spec, "app_spec", allow_empty=True)
     service = normalize_service(service)
     proc_root = _validate_proc_root(proc_root)
     result = {"pattern": pattern, "app_spec": app_spec, "service": service,

@@ -1,0 +1,199 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, BeatSync operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin beatsync.ops.diagnose: one task per host, one findings pass.
+
+In the controller's worker: render the canonical unit from the service role's own template,
+run the diagnose module on the host (facts only), request /api/health and /docs from outside
+in this process, run the findings engine once on inside + outside facts, and return the
+outcome with the lines a person reads.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.beatsync.ops.plugins.module_utils._argspec import (
+    DIAGNOSE_CONTROLLER,
+    diagnose_module_spec,
+    validate,
+)
+from ansible_collections.beatsync.ops.plugins.module_utils._diagnosis import http_facts
+from ansible_collections.beatsync.ops.plugins.module_utils._findings import build_findings
+from ansible_collections.beatsync.ops.plugins.module_utils._redact import redact_data, remove_values, secret_values
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
+
+try:  # ansible-core 2.19+: only trusted strings are templates
+    from ansible.template import trust_as_template
+except ImportError:  # older ansible-core templates every string
+    def trust_as_template(value):
+        return value
+
+
+display = Display()
+
+
+def _trusted(value):
+    """Role defaults/vars as the role would see them: their strings are templates."""
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return {key: _trusted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_trusted(item) for item in value]
+    return value
+
+
+ROLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
+SERVICE_ROLE = os.path.join(ROLES, "service")
+UNIT_TEMPLATE = os.path.join(SERVICE_ROLE, "templates", "beatsync.service.j2")
+EVIDENCE_LINES = 6
+
+# An option the task does not set falls back to the collection's inventory variable, so
+# `ansible -m beatsync.ops.diagnose` sees the same deployment as playbooks/diagnose.yml.
+INVENTORY_VARS = {
+    "service": "beatsync_service", "port": "beatsync_port", "host": "beatsync_probe_host",
+    "app_dir": "beatsync_app_dir", "app_spec": "beatsync_app_spec", "python": "beatsync_python",
+    "timeout": "beatsync_timeout", "journal_lines": "beatsync_journal_lines", "check_drift": "beatsync_check_drift",
+    "external_check": "beatsync_external_check", "external_address": "beatsync_external_address",
+    "external_timeout": "beatsync_external_timeout",
+}
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    # ------------------------------------------------------------------ canonical unit
+    def _role_file(self, *parts):
+        data = self._loader.load_from_file(os.path.join(SERVICE_ROLE, *parts))
+        return _trusted(dict(data)) if isinstance(data, dict) else {}
+
+    def canonical_unit(self, task_vars, params):
+        """The unit text the service role installs for these options: its own template, its
+        defaults, the user's service_* variables, then service/port/app_dir/app_spec, then its
+        derived vars (vars/main.yml), as `import_role: beatsync.ops.service` would see them."""
+        variables = self._role_file("defaults", "main.yml")
+        variables.update((key, value) for key, value in task_vars.items() if key.startswith("service_"))
+        variables.update(
+            service_name=params["service"][:-len(".service")] if params["service"].endswith(".service") else params["service"],
+            service_port=params["port"], service_app_dir=params["app_dir"], service_app=params["app_spec"])
+        variables.update(self._role_file("vars", "main.yml"))
+        for key in ("ansible_managed", "omit", "inventory_hostname", "ansible_check_mode"):
+            if key in task_vars:
+                variables[key] = task_vars[key]
+        templar = self._templar.copy_with_new_env(available_variables=variables)
+        lookup = self._shared_loader_obj.lookup_loader.get("ansible.builtin.template", loader=self._loader, templar=templar)
+        return lookup.run([UNIT_TEMPLATE], variables=variables)[0]
+
+    # ------------------------------------------------------------------ outside check
+    def _outside(self, task_vars, params):
+        if params.get("external") is not None:
+            return params["external"]
+        if not params["external_check"]:
+            return {}
+        address = params.get("external_address") or task_vars.get("ansible_host") or task_vars.get("inventory_hostname")
+        outside = dict(params, host=address, timeout=params.get("external_timeout") or params["timeout"])
+        outside = validate({key: outside[key] for key in ("host", "port", "timeout")})
+        return http_facts(dict(params, **outside))
+
+    # ------------------------------------------------------------------ run
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+        for option, variable in INVENTORY_VARS.items():
+            if option not in self._task.args and task_vars.get(variable) not in (None, ""):
+                self._task.args[option] = self._templar.template(task_vars[variable])
+        dummy, args = self.validate_argument_spec(argument_spec=diagnose_module_spec())
+        try:
+            params = validate(args)
+        except ProbeInputError as exc:
+            return dict(result, failed=True, msg=str(exc))
+
+        module_args = {key: value for key, value in params.items() if key not in DIAGNOSE_CONTROLLER and value is not None}
+        if params["check_drift"] and params.get("canonical_unit") is None:
+            try:
+                module_args["canonical_unit"] = self.canonical_unit(task_vars, params)
+            except Exception as exc:  # pylint: disable=broad-exception-caught
+                return dict(result, failed=True, msg="cannot render the canonical unit from %s: %s" % (UNIT_TEMPLATE, exc))
+        if not params["check_drift"]:
+            module_args.pop("canonical_unit", None)
+
+        inside = self._execute_module(module_name="beatsync.ops.diagnose", module_args=module_args, task_vars=task_vars)
+        if inside.get("failed") or "probes" not in inside:
+            return dict(result, **inside)
+        for key in ("ansible_facts", "warnings", "deprecations"):
+            if inside.get(key):
+                result[key] = inside[key]
+
+        try:
+            external = self._outside(task_vars, params)
+        except ProbeInputError as exc:
+            return dict(result, failed=True, msg="external_address: %s" % exc)
+        # Nothing a log, report or -vvv shows carries a secret: Environment= values, secret-named
+        # settings and options (the host already redacted the unit diff), and the literal secret
+        # values of the canonical unit wherever else they turn up (a journal line echoing one).
+        secrets = secret_values(module_args.get("canonical_unit") or "")
+        inside["probes"] = remove_values(redact_data(inside["probes"]), secrets)
+        facts = dict(inside["probes"])
+        if external:
+            facts["external"] = external
+        outcome = build_findings(facts, service=params["service"], port=params["port"], app_spec=params["app_spec"],
+                                 app_dir=params["app_dir"])
+        host = task_vars.get("inventory_hostname", "")
+        lines = summary_lines(host, outcome, inside["probes"])
+        result.update(outcome)
+        result.update(
+            changed=False, msg=lines, probes=inside["probes"], external=external or {}, urls=inside.get("urls", {}),
+            elapsed=inside.get("elapsed"), elapsed_by_probe=inside.get("elapsed_by_probe", {}),
+            report=report(host, outcome, inside, external, params.get("before"), params.get("actions")))
+        if params["show"]:
+            display.display("\n".join(lines))
+        return result
+
+
+def summary_lines(host, outcome, probes):
+    """The lines a person reads: verdict and root cause, then each finding with its evidence."""
+    head = "%s: %s" % (host, outcome["verdict"].upper())
+    if outcome["root_cause"]:
+        head += " (root cause: %s)" % outcome["root_cause"]
+    lines = [head]
+    for index, finding in enumerate(outcome["findings"], 1):
+        remedy = finding.get("remedy") or {}
+        arguments = " ".join("%s=%s" % (key, value) for key, value in remedy.items() if key != "action")
+        lines.append("[%d] %s %s: %s" % (index, finding["severity"], finding["code"], finding["summary"]))
+        lines.append("    runbook: %s" % finding["runbook_step"])
+        lines.append(("    remedy: %s %s" % (remedy.get("action"), arguments)).rstrip())
+        if finding.get("explains"):
+            lines.append("    explains: %s" % ", ".join(finding["explains"]))
+        for line in finding.get("evidence", [])[:EVIDENCE_LINES]:
+            line = str(line)
+            lines.append("    | %s" % (line if len(line) <= 200 else line[:197] + "..."))
+    if not outcome["findings"]:
+        lines.append("/api/health healthy, /docs 200 Swagger UI, unit %s" % ((probes.get("unit") or {}).get("active_state") or "?"))
+    return lines
+
+
+def report(host, outcome, inside, external, before, actions):
+    """One row of the fleet summary and the host's JSON report."""
+    first = outcome["findings"][0] if outcome["findings"] else {}
+    before = before or outcome
+    return {
+        "host": host,
+        "verdict": outcome["verdict"],
+        "root_cause": outcome["root_cause"],
+        "remedy": (first.get("remedy") or {}).get("action", ""),
+        "summary": first.get("summary", ""),
+        "before": before.get("verdict"),
+        "before_root_cause": before.get("root_cause"),
+        "actions": list(actions or []),
+        "findings": outcome["findings"],
+        "probes": inside["probes"],
+        "external": external or {},
+        "elapsed": inside.get("elapsed"),
+    }

@@ -1,0 +1,352 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, BeatSync operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# PRIVATE to the collection: this module_utils file is not part of the collection's public
+# API and may change or go away in any release without notice.
+
+"""probe_deps(...): the runbook's `python3 -c "import fastapi; import uvicorn"`, its
+`pip3 install -r requirements.txt` question and "check the code for syntax errors", asked of
+the interpreter the unit really runs.
+
+Two small standard-library-only scripts run in that interpreter (`python -I -c`, as the unit's
+User=/Group= through _runas, cwd the app dir): one imports each module and compiles the app
+module from source (no .pyc is written); the other is _pyreq.py's own source, which parses
+requirements.txt (following `-r` includes, bounded), evaluates PEP 508 markers in that
+interpreter's environment and compares installed versions as PEP 440 does (pip's vendored
+`packaging` when importable there, else _pyreq's standard-library subset).
+
+Standard library only: this code runs on the managed host.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+from ansible_collections.beatsync.ops.plugins.module_utils import _pyreq, _runas
+from ansible_collections.beatsync.ops.plugins.module_utils._common import (
+    ProbeInputError,
+    find_bin,
+    validate_timeout,
+)
+
+DEFAULT_PYTHON = "/usr/bin/python3"
+DEFAULT_APP_DIR = "/opt/beatsync/web_service/backend"
+DEFAULT_MODULES = ("fastapi", "uvicorn")
+MAX_REQUIREMENTS = 500
+MAX_MODULES = 50
+MAX_SOURCE_BYTES = 5 * 1024 * 1024
+MAX_OUTPUT_BYTES = 1024 * 1024
+MARKER = "@@BEATSYNC-DEPS-JSON@@"
+
+_MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+# Runs in the target interpreter: standard library only, Python 3.5+ syntax (no f-strings).
+DEPS_SCRIPT = r'''
+import json, sys
+def _main():
+    req = json.loads(sys.argv[1])
+    import os
+    out = {"python_version": sys.version.split()[0], "executable": sys.executable, "uid": os.getuid(),
+           "imports": {}, "dists": {}, "syntax": None}
+    try:
+        from importlib import metadata as md
+    except ImportError:
+        md = None
+    def candidates(name):
+        low = name.lower()
+        seen = []
+        for cand in (name, low, low.replace("_", "-"), low.replace("-", "_"), low.replace(".", "-")):
+            if cand not in seen:
+                seen.append(cand)
+        return seen
+    def dist_version(name):
+        if md is None:
+            return None, "importlib.metadata is not available (Python < 3.8)"
+        for cand in candidates(name):
+            try:
+                return md.version(cand), None
+            except Exception:
+                pass
+        return None, "not installed"
+    import importlib
+    for mod in req["modules"]:
+        entry = {"ok": False, "version": None, "error": None, "missing_name": None}
+        try:
+            module = importlib.import_module(mod)
+        except BaseException as exc:
+            entry["error"] = ("%s: %s" % (type(exc).__name__, exc))[:500]
+            if isinstance(exc, ImportError):
+                entry["missing_name"] = getattr(exc, "name", None)
+        else:
+            entry["ok"] = True
+            version, _err = dist_version(mod.split(".")[0])
+            if version is None:
+                version = getattr(module, "__version__", None)
+            entry["version"] = None if version is None else str(version)[:100]
+        out["imports"][mod] = entry
+    for name in req["dists"]:
+        version, err = dist_version(name)
+        out["dists"][name] = {"version": version, "error": err}
+    path = req.get("app_module")
+    if path:
+        syn = {"checked": False, "ok": None, "file": path, "line": None, "offset": None, "message": None, "text": None}
+        try:
+            with open(path, "rb") as handle:
+                source = handle.read(req["max_source"] + 1)
+        except (IOError, OSError) as exc:
+            syn["message"] = "cannot read %s: %s" % (path, getattr(exc, "strerror", None) or exc)
+        else:
+            if len(source) > req["max_source"]:
+                syn["message"] = "%s is larger than %d bytes: not compiled" % (path, req["max_source"])
+            else:
+                syn["checked"] = True
+                try:
+                    compile(source, path, "exec", dont_inherit=True)
+                    syn["ok"] = True
+                except SyntaxError as exc:
+                    syn.update(ok=False, file=exc.filename or path, line=exc.lineno, offset=exc.offset,
+                               message="%s: %s" % (type(exc).__name__, exc.msg),
+                               text=(exc.text or "").rstrip()[:300] or None)
+                except (ValueError, TypeError) as exc:
+                    syn.update(ok=False, message="%s: %s" % (type(exc).__name__, exc))
+        out["syntax"] = syn
+    sys.stdout.write("\n" + req["marker"] + json.dumps(out) + "\n")
+    sys.stdout.flush()
+_main()
+'''
+
+
+# ---------------------------------------------------------------- names
+def canonical_name(name):
+    """PEP 503 normalised project name."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+# ---------------------------------------------------------------- the probe
+def _validate(python, app_dir, requirements_file, app_module, modules):
+    for option, value in (("python", python), ("app_dir", app_dir), ("requirements_file", requirements_file),
+                          ("app_module", app_module)):
+        if value is None or (value == "" and option in ("requirements_file", "app_module")):
+            continue  # None: default interpreter; "": skip that check
+        if not isinstance(value, str) or not value.strip() or "\x00" in value:
+            raise ProbeInputError("%s must be a non-empty path string, got %r" % (option, value))
+    if not app_dir or not os.path.isabs(app_dir):
+        raise ProbeInputError("app_dir must be an absolute path, got %r" % (app_dir,))
+    if modules is None:
+        modules = list(DEFAULT_MODULES)
+    if isinstance(modules, str):
+        modules = [item.strip() for item in modules.split(",") if item.strip()]
+    if not isinstance(modules, (list, tuple)):
+        raise ProbeInputError("modules must be a list of Python module names, got %r" % (modules,))
+    if len(modules) > MAX_MODULES:
+        raise ProbeInputError("modules must list at most %d modules, got %d" % (MAX_MODULES, len(modules)))
+    for name in modules:
+        if not isinstance(name, str) or not _MODULE_NAME.match(name):
+            raise ProbeInputError("modules must be Python module names such as fastapi, got %r" % (name,))
+    return list(modules)
+
+
+def _resolve_python(python):
+    if os.sep in python:
+        if os.path.isfile(python) and os.access(python, os.X_OK):
+            return python, None
+        return None, "interpreter %s not found or not executable" % python
+    found = find_bin(python)
+    if found:
+        return found, None
+    return None, "interpreter %s not found on PATH" % python
+
+
+def _empty_deps(python, app_dir, requirements_path, modules):
+    return {
+        "interpreter": python, "interpreter_found": False, "python_version": None, "app_dir": app_dir,
+        "app_dir_exists": os.path.isdir(app_dir), "requirements_file": requirements_path, "requirements_found": False,
+        "imports": dict((name, {"ok": None, "version": None, "error": None}) for name in modules),
+        "requirements": [], "requirements_skipped": [], "requirements_files": [], "requirements_backend": None,
+        "missing": [], "unsatisfied": [],
+        "syntax": {"checked": False, "ok": None, "file": None, "line": None, "offset": None, "message": None, "text": None},
+        "error": None,
+    }
+
+
+def probe_deps(python=None, app_dir=DEFAULT_APP_DIR, requirements_file="requirements.txt", app_module="main.py",
+               modules=DEFAULT_MODULES, timeout=30, user=None, group=None):
+    """Can the unit's interpreter import the app's dependencies, and does the app module compile?
+
+    python: the interpreter the unit runs (callers pass the unit probe's `interpreter`); None
+    means /usr/bin/python3. requirements_file and app_module are relative to app_dir unless
+    absolute; requirements_file or app_module empty/None skips that check. user/group: the
+    unit's User=/Group=: the interpreter runs the app's code (.pth files, imports), so it runs
+    as them (_runas.run_as, `-I`, a clean environment, WorkingDirectory entered as the user).
+    Requirements are checked in that interpreter by _pyreq (shipped as its source): PEP 508
+    markers evaluated in its environment, PEP 440 comparisons, `-r` includes followed (bounded).
+    Returns the `deps` facts of docs/architecture.md.
+    """
+    modules = _validate(python, app_dir, requirements_file, app_module, modules)
+    seconds = validate_timeout(timeout)
+    python = python or DEFAULT_PYTHON
+    requirements_path = os.path.join(app_dir, requirements_file) if requirements_file else None
+    module_path = os.path.join(app_dir, app_module) if app_module else None
+    facts = _empty_deps(python, app_dir, requirements_path, modules)
+    facts["run_as"] = {"user": user or None, "group": group or None, "uid": None, "gid": None, "uid_seen": None,
+                       "switched": False, "error": None}
+    errors = []
+    if requirements_path:
+        facts["requirements_found"] = os.path.isfile(requirements_path)
+        if not facts["requirements_found"]:
+            errors.append("requirements file %s: not found" % requirements_path)
+    if not facts["app_dir_exists"]:
+        errors.insert(0, "app_dir %s does not exist or is not a directory" % app_dir)
+        facts["syntax"]["message"] = "app_dir %s does not exist" % app_dir
+
+    interpreter, problem = _resolve_python(python)
+    if interpreter is None:
+        errors.insert(0, problem)
+        facts["error"] = "; ".join(errors)
+        return facts
+    facts["interpreter_found"] = True
+    facts["interpreter"] = interpreter
+
+    request = {
+        "modules": modules,
+        "dists": [],
+        "app_module": module_path if facts["app_dir_exists"] or (module_path and os.path.isabs(app_module)) else None,
+        "max_source": MAX_SOURCE_BYTES,
+        "marker": MARKER,
+    }
+    cwd = app_dir if facts["app_dir_exists"] else "/"
+    cmd = _run_in(interpreter, request, cwd, seconds, user, group, facts["run_as"])
+    report = _parse_report(cmd["stdout"])
+    if report is None:
+        tail = " ".join((cmd["stderr"] or cmd["stdout"] or "").strip().splitlines()[-3:])[:500]
+        errors.append("running the dependency check in %s failed: %s" % (
+            interpreter, cmd["error"] or "exit %s: %s" % (cmd["rc"], tail or "no output")))
+        facts["error"] = "; ".join(errors)
+        return facts
+
+    facts["python_version"] = report.get("python_version")
+    facts["run_as"]["uid_seen"] = report.get("uid")
+    missing = []
+    for name in modules:
+        entry = (report.get("imports") or {}).get(name) or {}
+        facts["imports"][name] = {"ok": bool(entry.get("ok")), "version": entry.get("version"), "error": entry.get("error")}
+        if not entry.get("ok"):
+            missing_name = entry.get("missing_name")
+            if missing_name:
+                missing.append(missing_name.split(".", 1)[0])
+            elif entry.get("error", "").startswith(("ModuleNotFoundError", "ImportError")):
+                missing.append(name.split(".", 1)[0])
+    unsatisfied = []
+    if requirements_path and facts["requirements_found"]:
+        checked = _run_pyreq(interpreter, requirements_path, cwd, seconds, user, group)
+        if checked.get("error"):
+            errors.append(checked["error"])
+        facts["requirements_backend"] = checked.get("backend")
+        facts["requirements_files"] = checked.get("files") or []
+        facts["requirements_skipped"] = [str(item)[:200] for item in (checked.get("ignored_options") or [])][:50]
+        errors.extend(str(item)[:300] for item in (checked.get("errors") or [])[:10])
+        for result in (checked.get("results") or [])[:MAX_REQUIREMENTS]:
+            item = _requirement_fact(result)
+            facts["requirements"].append(item)
+            if item["status"] == "missing":
+                missing.append(item["name"])
+            elif item["status"] == "mismatch":
+                unsatisfied.append(item["name"])
+    seen = set()
+    facts["missing"] = [name for name in missing if not (canonical_name(name) in seen or seen.add(canonical_name(name)))]
+    facts["unsatisfied"] = unsatisfied
+    if report.get("syntax"):
+        facts["syntax"].update(report["syntax"])
+    facts["error"] = "; ".join(errors) or None
+    return facts
+
+
+def _requirement_fact(result):
+    """One _pyreq check result as a `deps.requirements` entry."""
+    line = result.get("requirement") or result.get("line") or ""
+    specifier, marker = None, None
+    try:
+        parsed = _pyreq.Requirement(line)
+        specifier = str(parsed.specifier) or None
+        marker = str(parsed.marker) if parsed.marker is not None else None
+    except ValueError:
+        pass
+    status = result.get("status") or "invalid"
+    error = result.get("error")
+    if status == "mismatch":
+        error = "installed %s does not satisfy %s" % (result.get("installed"), specifier or line)
+    elif status == "missing":
+        error = error or "not installed"
+    elif status == "not_applicable":
+        error = "environment marker %s is false for this interpreter: not required" % marker
+    return {"name": result.get("name") or line[:100], "specifier": specifier, "marker": marker, "line": result.get("lineno"),
+            "file": result.get("file"), "installed": result.get("installed"), "applies": result.get("applies"),
+            "satisfied": False if status == "missing" else (result.get("satisfied") if status in ("ok", "mismatch") else None),
+            "status": status, "error": error}
+
+
+def _pyreq_source():
+    """The source of module_utils/_pyreq.py (from AnsiballZ's zip or the file): the script the
+    app's interpreter runs."""
+    loader = getattr(_pyreq, "__loader__", None)
+    try:
+        source = loader.get_source(_pyreq.__name__) if loader is not None else None
+    except (ImportError, OSError, AttributeError):
+        source = None
+    if not source:
+        with open(_pyreq.__file__, "r", encoding="utf-8") as handle:
+            source = handle.read()
+    return source
+
+
+def _as_user(argv, cwd, seconds, user, group, stdin=None, record=None):
+    """run_as the unit's user (-I added); without root and another User=, as this process's
+    own user (which is not root: nothing is run with more privilege than the unit has)."""
+    result = _runas.run_as(argv, user=user, group=group, cwd=cwd, timeout=seconds, stdin=stdin, max_bytes=MAX_OUTPUT_BYTES)
+    if result["rc"] is None and not result["timed_out"] and os.geteuid() != 0 and (user or group) and \
+            "not root" in (result["error"] or ""):
+        if record is not None:
+            record["error"] = result["error"] + "; ran as uid %d instead" % os.geteuid()
+        result = _runas.run_as(argv, cwd=cwd, timeout=seconds, stdin=stdin, max_bytes=MAX_OUTPUT_BYTES,
+                               user=os.geteuid(), group=os.getegid())
+    if record is not None:
+        record.update(user=result["user"], group=result["group"], uid=result["uid"], gid=result["gid"],
+                      switched=result["switched"])
+        if result["error"] and not record["error"]:
+            record["error"] = result["error"]
+    if result["timed_out"]:
+        result["error"] = "the check in %s did not finish within %s seconds" % (argv[0], seconds)
+    return result
+
+
+def _run_pyreq(interpreter, requirements_path, cwd, seconds, user, group):
+    """_pyreq.probe() in the app's interpreter: {results, files, errors, backend, ...} or {error}."""
+    request = json.dumps({"requirements_file": requirements_path, "max_depth": _pyreq.MAX_DEPTH,
+                          "max_files": _pyreq.MAX_FILES})
+    cmd = _as_user([interpreter, "-I", "-c", _pyreq_source()], cwd, seconds, user, group, stdin=request)
+    try:
+        answer = json.loads((cmd["stdout"] or "").strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        tail = " ".join((cmd["stderr"] or "").strip().splitlines()[-3:])[:500]
+        return {"error": "checking the requirements in %s failed: %s" % (
+            interpreter, cmd["error"] or "exit %s: %s" % (cmd["rc"], tail or "no output"))}
+    return answer if isinstance(answer, dict) else {"error": "the requirements check in %s answered no object" % interpreter}
+
+
+def _run_in(interpreter, request, cwd, seconds, user=None, group=None, record=None):
+    """Run DEPS_SCRIPT in interpreter as the unit's user, in cwd."""
+    argv = [interpreter, "-I", "-c", DEPS_SCRIPT, json.dumps(request)]
+    return _as_user(argv, cwd, seconds, user, group, record=record)
+
+
+def _parse_report(stdout):
+    for line in reversed((stdout or "").splitlines()):
+        if line.startswith(MARKER):
+            try:
+                report = json.loads(line[len(MARKER):])
+            except ValueError:
+                return None
+            return report if isinstance(report, dict) else None
+    return None
