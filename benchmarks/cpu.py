@@ -8,7 +8,7 @@ checkout) on all hosts. For each run it records
   - controller CPU: user+sys of the ansible-playbook process tree (RUSAGE_CHILDREN delta: the
     playbook process and every worker it waited for);
   - wall time;
-  - host CPU: the containers' cgroup cpu.stat usage_usec delta, minus the same containers'
+  - host CPU: the containers' cgroup CPU usage delta (v2 cpu.stat usage_usec, v1 cpuacct.usage), minus the same containers'
     idle usage over an equally long quiet window measured right after.
 Prints medians and the paired ratios (diagnose / ping, median of per-pair ratios). The machine
 is shared: only the ratios of paired runs mean something.
@@ -32,9 +32,22 @@ sys.path.insert(0, str(HERE / "tests"))
 from systemd_hosts import SystemdHost, deploy_fixture, podman_env  # noqa: E402
 
 
+_CGROUP = {}
+
+
 def cgroup_usage(host):
-    out = host.exec(["cat", "/sys/fs/cgroup/cpu.stat"]).stdout
-    return int(dict(line.split() for line in out.splitlines())["usage_usec"]) / 1e6
+    """CPU seconds the container's cgroup used so far (read on the machine, cgroup v2)."""
+    if host.name not in _CGROUP:
+        proc = subprocess.run(["podman", "inspect", "--format", "{{.State.CgroupPath}}", host.name], env=podman_env(),
+                              capture_output=True, text=True, check=True)
+        relative = proc.stdout.strip().lstrip("/")
+        v2 = Path("/sys/fs/cgroup") / relative / "cpu.stat"
+        _CGROUP[host.name] = v2 if v2.exists() else Path("/sys/fs/cgroup/cpuacct") / relative / "cpuacct.usage"
+    path = _CGROUP[host.name]
+    text = path.read_text()
+    if path.name == "cpuacct.usage":  # cgroup v1: nanoseconds
+        return int(text) / 1e9
+    return int(dict(line.split() for line in text.splitlines())["usage_usec"]) / 1e6
 
 
 def run(repo, playbook, inventory, env):
