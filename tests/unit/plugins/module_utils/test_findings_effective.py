@@ -17,7 +17,7 @@ from ansible_collections.beatsync.ops.plugins.module_utils import _findings as e
 from ansible_collections.beatsync.ops.plugins.module_utils import _probe_systemd as probe_systemd
 from ansible_collections.beatsync.ops.plugins.module_utils._redact import PLACEHOLDER
 
-from test_findings import codes, healthy_facts, run  # pylint: disable=import-error
+from .test_findings import codes, healthy_facts, run
 
 SYSTEMD = Path(__file__).resolve().parents[3] / "unit" / "fixtures" / "systemd"
 REPO = Path(__file__).resolve().parents[4]
