@@ -263,7 +263,10 @@ def _target(item, default_port):
     scheme = item.get("scheme") or "http"
     if scheme not in ("http", "https"):
         raise ArgumentError("hosts: scheme of %s must be http or https, got %r" % (item["name"], scheme))
-    return {"name": item["name"], "base_url": base_url(address, port, scheme)}
+    target = {"name": item["name"], "base_url": base_url(address, port, scheme)}
+    if item.get("maintenance") not in (None, False, "", "false", "no"):
+        target["maintenance"] = str(item["maintenance"])  # beatsync_maintenance: no repair event
+    return target
 
 
 def _group_hosts(listing, group, seen=None):
@@ -317,6 +320,8 @@ def inventory_hosts(path, group, timeout=60.0, ansible_inventory=None):
         port = _literal(variables.get("beatsync_port"))
         if port is not None:
             item["port"] = port
+        if _literal(variables.get("beatsync_maintenance")) not in (None, False):
+            item["maintenance"] = variables["beatsync_maintenance"]
         hosts.append(item)
     if not hosts:
         raise ArgumentError("inventory: group %r of %s has no hosts" % (group, path))
@@ -459,6 +464,8 @@ async def main(queue, args):
                 loop.run_in_executor(executor, functools.partial(check_host, target, settings))
                 for target in settings["hosts"]])
             for target, result in zip(settings["hosts"], results):
+                if target.get("maintenance"):
+                    continue  # the operator's maintenance: watched, never a repair event
                 event = states[target["name"]].update(result)
                 if event is not None:
                     await queue.put(event)
