@@ -32,6 +32,7 @@ except ImportError:  # older ansible-core templates every string
     def trust_as_template(value):
         return value
 
+
 display = Display()
 
 
@@ -44,6 +45,7 @@ def _trusted(value):
     if isinstance(value, list):
         return [_trusted(item) for item in value]
     return value
+
 
 ROLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
 SERVICE_ROLE = os.path.join(ROLES, "service")

@@ -13,8 +13,6 @@ Standard library only: this code runs on the managed host.
 
 from __future__ import annotations
 
-import os
-
 from ansible_collections.beatsync.ops.plugins.module_utils import _systemd
 from ansible_collections.beatsync.ops.plugins.module_utils._common import find_bin, run_cmd
 from ansible_collections.beatsync.ops.plugins.module_utils._validate import (
@@ -152,4 +150,3 @@ def _unit_fields(props):
         "user": _systemd.none_if_empty(get("User")),
         "working_directory": _systemd.none_if_empty((get("WorkingDirectory") or "").lstrip("!")),
     }
-

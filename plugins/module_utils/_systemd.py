@@ -245,4 +245,3 @@ def unit_drift(installed, canonical, installed_name="installed", canonical_name=
     if truncated:
         diff += "\n... diff truncated"
     return True, diff
-

@@ -121,7 +121,6 @@ notes:
     port; from a bastion use M(beatsync.ops.external_probe) delegated there and pass its RV(beatsync.ops.external_probe#module:probes) as O(external).
 seealso:
   - module: beatsync.ops.external_probe
-  - role: beatsync.ops.diagnose
 """
 
 EXAMPLES = r"""

@@ -137,8 +137,9 @@ def test_missing_unit():
     facts["unit"].update(present=False, load_state="not-found")
     result = run(facts)
     assert codes(result) == ["service_missing"]
-    assert result["findings"][0]["remedy"] == {"action": "install_unit", "service": "beatsync.service", "port": 8000,
-                                                 "app_dir": APP_DIR, "app_spec": "main:app"}
+    expected = {"action": "install_unit", "service": "beatsync.service", "port": 8000, "app_dir": APP_DIR,
+                "app_spec": "main:app"}
+    assert result["findings"][0]["remedy"] == expected
 
 
 def test_drifted_unit_that_breaks_the_service():

@@ -1,0 +1,108 @@
+"""Controller and host CPU of one diagnosis vs. one ping play, paired runs (issue 13).
+
+    .venv/bin/python benchmarks/cpu.py --hosts 1 --repeat 5 [--repo /tmp/before-checkout]
+
+Boots --hosts systemd containers of the test bed (healthy BeatSync), then runs, interleaved
+and --repeat times: benchmarks/ping.yml and playbooks/diagnose.yml of --repo (default: this
+checkout) on all hosts. For each run it records
+  - controller CPU: user+sys of the ansible-playbook process tree (RUSAGE_CHILDREN delta: the
+    playbook process and every worker it waited for);
+  - wall time;
+  - host CPU: the containers' cgroup cpu.stat usage_usec delta, minus the same containers'
+    idle usage over an equally long quiet window measured right after.
+Prints medians and the paired ratios (diagnose / ping, median of per-pair ratios). The machine
+is shared: only the ratios of paired runs mean something.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(HERE / "tests"))
+
+from systemd_hosts import SystemdHost, deploy_fixture, podman_env  # noqa: E402
+
+
+def cgroup_usage(host):
+    out = host.exec(["cat", "/sys/fs/cgroup/cpu.stat"]).stdout
+    return int(dict(line.split() for line in out.splitlines())["usage_usec"]) / 1e6
+
+
+def run(repo, playbook, inventory, env):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook)],
+                          env=env, capture_output=True, text=True, check=False, cwd=str(repo))
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit("%s failed:\n%s" % (playbook, proc.stdout[-3000:]))
+    return {"cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), "wall": wall}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hosts", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repo", default=str(HERE), help="checkout whose playbooks/diagnose.yml is measured")
+    ap.add_argument("--out", help="JSON file for the raw numbers")
+    args = ap.parse_args()
+    repo = Path(args.repo).resolve()
+    collections = repo / "build" / "bench-collections"
+    link = collections / "ansible_collections" / "beatsync" / "ops"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.exists():
+        link.symlink_to(repo, target_is_directory=True)
+    hosts = [SystemdHost() for dummy in range(args.hosts)]
+    try:
+        for host in hosts:
+            deploy_fixture(host)
+        inventory = Path("/tmp/beatsync-cpu-bench-%d.json" % os.getpid())
+        inventory.write_text(json.dumps({"beatsync": {"hosts": {
+            "h%d" % i: {"ansible_connection": "containers.podman.podman", "ansible_host": host.name,
+                        "ansible_python_interpreter": "/usr/bin/python3", "beatsync_become": False,
+                        "beatsync_external_address": host.ip, "beatsync_report_dir": "/tmp/beatsync-cpu-bench-reports"}
+            for i, host in enumerate(hosts)}}}))
+        env = dict(os.environ, ANSIBLE_CONFIG=str(HERE / "benchmarks" / "ansible.cfg"),
+                   ANSIBLE_COLLECTIONS_PATH=str(collections), **podman_env())
+        plays = {"ping": HERE / "benchmarks" / "ping.yml", "diagnose": repo / "playbooks" / "diagnose.yml"}
+        run(repo, plays["diagnose"], inventory, env)  # warm caches
+        rows = []
+        for dummy in range(args.repeat):
+            pair = {}
+            for name in ("ping", "diagnose"):
+                used = [cgroup_usage(host) for host in hosts]
+                result = run(repo, plays[name], inventory, env)
+                busy = sum(cgroup_usage(host) - u for host, u in zip(hosts, used))
+                idle_from = [cgroup_usage(host) for host in hosts]
+                time.sleep(result["wall"])
+                idle = sum(cgroup_usage(host) - u for host, u in zip(hosts, idle_from))
+                result["host_cpu"] = max(busy - idle, 0.0)
+                pair[name] = result
+            rows.append(pair)
+        summary = {}
+        for key in ("cpu", "wall", "host_cpu"):
+            summary[key] = {
+                "ping": statistics.median(r["ping"][key] for r in rows),
+                "diagnose": statistics.median(r["diagnose"][key] for r in rows),
+                "ratio": statistics.median(r["diagnose"][key] / r["ping"][key] for r in rows if r["ping"][key] > 0),
+            }
+        print(json.dumps({"hosts": args.hosts, "repeat": args.repeat, "repo": str(repo), "summary": summary}, indent=1))
+        if args.out:
+            Path(args.out).write_text(json.dumps({"rows": rows, "summary": summary}, indent=1))
+    finally:
+        for host in hosts:
+            host.remove()
+
+
+if __name__ == "__main__":
+    main()
