@@ -23,6 +23,7 @@ from ansible_collections.beatsync.ops.plugins.module_utils._argspec import (
 )
 from ansible_collections.beatsync.ops.plugins.module_utils._diagnosis import http_facts
 from ansible_collections.beatsync.ops.plugins.module_utils._findings import build_findings
+from ansible_collections.beatsync.ops.plugins.module_utils._maintenance import from_variable
 from ansible_collections.beatsync.ops.plugins.module_utils._redact import redact_data, remove_values, secret_values
 from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
@@ -143,6 +144,9 @@ class ActionModule(ActionBase):
         facts = dict(inside["probes"])
         if external:
             facts["external"] = external
+        marked = from_variable(self._templar.template(task_vars.get("beatsync_maintenance")))
+        if marked and not (facts.get("maintenance") or {}).get("active"):
+            facts["maintenance"] = marked
         outcome = build_findings(facts, service=params["service"], port=params["port"], app_spec=params["app_spec"],
                                  app_dir=params["app_dir"])
         host = task_vars.get("inventory_hostname", "")
@@ -160,6 +164,8 @@ class ActionModule(ActionBase):
 def summary_lines(host, outcome, probes):
     """The lines a person reads: verdict and root cause, then each finding with its evidence."""
     head = "%s: %s" % (host, outcome["verdict"].upper())
+    if outcome.get("maintenance"):
+        head += " (%s: %s; not repaired)" % (outcome["maintenance"].get("source"), outcome["maintenance"].get("reason"))
     if outcome["root_cause"]:
         head += " (root cause: %s)" % outcome["root_cause"]
     lines = [head]
@@ -192,6 +198,7 @@ def report(host, outcome, inside, external, before, actions):
         "before": before.get("verdict"),
         "before_root_cause": before.get("root_cause"),
         "actions": list(actions or []),
+        "maintenance": outcome.get("maintenance"),
         "findings": outcome["findings"],
         "probes": inside["probes"],
         "external": external or {},

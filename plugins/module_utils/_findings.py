@@ -342,7 +342,10 @@ def rule_unit_drift(facts, ctx):
                 dropins.append(source.get("path"))
                 evidence += ["  %s:%s %s" % (source.get("path"), line, text)
                              for line, text in zip(source.get("lines") or [], source.get("text") or [])]
-    serving = _health_ok(facts) and not _service_down(unit)
+    # Serving healthy (health and /docs fine): the operator's customised unit is a warning only;
+    # the repair leaves it alone unless beatsync_repair_drift_when_serving is true.
+    docs = _get(facts, "docs")
+    serving = _health_ok(facts) and not _service_down(unit) and (not docs or bool(docs.get("docs_ok")))
     where = sorted(set(dropins))
     summary = "The effective unit %s differs from the canonical unit" % (unit.get("fragment_path") or ctx["service"])
     if where:
@@ -589,17 +592,24 @@ def build_findings(facts, service="beatsync.service", port=8000, app_spec="main:
     seen = {f["code"] for f in raw}
     for finding in findings:
         finding["explains"] = [code for code in finding["explains"] if code in seen]
-    return {
+    maintenance = _get(facts, "maintenance")
+    outcome = {
         "verdict": verdict(facts, findings),
         "root_cause": findings[0]["code"] if findings else None,
         "findings": findings,
-        "plan": plan(findings),
+        "plan": [] if maintenance.get("active") else plan(findings),
     }
+    if maintenance.get("active"):
+        outcome["maintenance"] = {"reason": maintenance.get("reason") or "", "source": maintenance.get("source")}
+    return outcome
 
 
 def verdict(facts, findings):
-    """healthy: nothing found; down: /api/health not healthy; degraded: anything else."""
-    if not findings:
+    """maintenance: an operator marked the host (nothing is repaired); healthy: nothing found, or
+    only warnings while /api/health is healthy; down: /api/health not healthy; degraded: anything else."""
+    if _get(facts, "maintenance").get("active"):
+        return "maintenance"
+    if not findings or (_health_ok(facts) and all(f["severity"] in ("warning", "info") for f in findings)):
         return "healthy"
     return "degraded" if _health_ok(facts) else "down"
 

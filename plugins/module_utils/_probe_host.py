@@ -67,10 +67,11 @@ def probe_port(port=8000, proc_root=_procfs.PROC_ROOT):
             "family": item["family"], "address": item["address"], "port": item["port"],
             "inode": item["inode"], "uid": item["uid"], "pid": pids[0] if pids else None, "pids": pids,
             "name": None, "cmdline": [], "user": _procfs.user_name(item["uid"]), "cwd": None, "unit": None,
+            "start_time": None,
         }
         info = _procfs.read_process(pids[0], proc_root, boot, uptime_now) if pids else None
         if info is not None:
-            for key in ("name", "cmdline", "user", "cwd", "unit"):
+            for key in ("name", "cmdline", "user", "cwd", "unit", "start_time"):
                 listener[key] = info[key]
         if listener["pid"] is None:
             result["owner_unknown"] = True

@@ -393,8 +393,9 @@ def iso_utc(epoch):
 def read_process(pid, proc_root=PROC_ROOT, boot=None, uptime_now=None):
     """Everything we report about one process, or None when it is gone.
 
-    Returns {pid, ppid, uid, user, name, cmdline (list), cwd, started_at, uptime, rss_bytes,
-    unit}. Fields that cannot be read (e.g. cwd of another user's process) are None.
+    Returns {pid, ppid, uid, user, name, cmdline (list), cwd, start_time (clock ticks since boot,
+    field 22 of /proc/PID/stat: exact, what stop_listeners re-checks), started_at, uptime,
+    rss_bytes, unit}. Fields that cannot be read (e.g. cwd of another user's process) are None.
     boot and uptime_now (from boot_time()/system_uptime()) may be passed to save re-reading.
     """
     base = os.path.join(proc_root, str(pid))
@@ -428,6 +429,7 @@ def read_process(pid, proc_root=PROC_ROOT, boot=None, uptime_now=None):
         "name": stat["comm"] if stat else status["name"],
         "cmdline": parse_cmdline(cmdline_text),
         "cwd": read_link(os.path.join(base, "cwd")),
+        "start_time": stat["starttime"] if stat else None,
         "started_at": started_at,
         "uptime": uptime,
         "rss_bytes": rss_bytes,

@@ -148,7 +148,12 @@ EXAMPLES = r"""
 
 RETURN = r"""
 verdict:
-  description: C(healthy) (no findings), C(degraded) (health fine but something is wrong) or C(down) (health not healthy).
+  description:
+    - C(healthy) (no findings, or only warnings such as a customised unit while /api/health is healthy),
+      C(degraded) (health fine but something is wrong), C(down) (health not healthy) or C(maintenance).
+    - C(maintenance) when the file C(/etc/beatsync/maintenance) exists (its first line is the reason, in
+      RV(maintenance)) or the host variable C(beatsync_maintenance) is set; the findings are still listed,
+      RV(plan) is empty and the repair leaves the host untouched.
   returned: always
   type: str
   sample: degraded
@@ -203,13 +208,20 @@ plan:
   sample:
     - {action: restart_for_docs, order: 6, remedy: {action: restart_for_docs, service: beatsync.service},
        codes: [docs_unavailable], summaries: ["..."]}
+maintenance:
+  description: The operator's maintenance marker, C({reason, source}), when the verdict is C(maintenance).
+  returned: when the host is in maintenance
+  type: dict
+  sample: {reason: "disk swap until 14:00", source: /etc/beatsync/maintenance}
 msg:
   description: What a person reads at a glance, one line per list item (host, verdict, findings, evidence, remedy).
   returned: always
   type: list
   elements: str
 probes:
-  description: The raw facts of every probe that ran on the host, keyed C(unit), C(journal), C(port), C(process), C(health), C(docs), C(deps), C(firewall).
+  description:
+    - The raw facts of every probe that ran on the host, keyed C(unit), C(journal), C(port), C(process), C(health),
+      C(docs), C(deps), C(firewall), and C(maintenance) (the marker file, C({active, reason, source})).
   returned: always
   type: dict
 external:
@@ -239,6 +251,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.beatsync.ops.plugins.module_utils._argspec import diagnose_module_spec, validate
 from ansible_collections.beatsync.ops.plugins.module_utils._diagnosis import run_probes
+from ansible_collections.beatsync.ops.plugins.module_utils._maintenance import read_marker
 from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
 
@@ -253,6 +266,7 @@ def main():
         facts = run_probes(params, bins)
     except ProbeInputError as exc:
         module.fail_json(msg=str(exc))
+    facts["probes"]["maintenance"] = read_marker()
     module.exit_json(changed=False, **facts)
 
 

@@ -193,16 +193,7 @@ def test_smoke_passes_on_healthy_and_fails_on_broken_with_junit(bed_host, tmp_pa
     assert "docs_unavailable" in junit
 
 
-def test_second_repair_waits_for_the_lock(bed_host, tmp_path):
-    bed_host.exec(["bash", "-c", "install -d -m 0700 /run/beatsync-ops && echo '{\"owner\": \"someone-else\", \"pid\": 1}' > /run/beatsync-ops/repair.lock"])
-    try:
-        break_host(bed_host, "service_stopped")
-        inventory = write_inventory(tmp_path, bed_host, beatsync_lock_wait=2)
-        proc = playbook("repair.yml", inventory)
-        assert proc.returncode != 0
-        assert "another repair holds" in proc.stdout
-    finally:
-        bed_host.exec(["rm", "-f", "/run/beatsync-ops/repair.lock"])
+# Two real repair.yml runs started together: tests/functional/test_repair_transaction.py.
 
 
 def test_foreign_listener_is_stopped_only_when_the_operator_allows_it(bed_host, tmp_path):

@@ -355,7 +355,10 @@ def _target(item, default_port):
     scheme = item.get("scheme") or "http"
     if scheme not in ("http", "https"):
         raise ArgumentError("hosts: scheme of %s must be http or https, got %r" % (item["name"], scheme))
-    return {"name": item["name"], "base_url": base_url(address, port, scheme)}
+    target = {"name": item["name"], "base_url": base_url(address, port, scheme)}
+    if item.get("maintenance") not in (None, False, "", "false", "no"):
+        target["maintenance"] = str(item["maintenance"])  # beatsync_maintenance: no repair event
+    return target
 
 
 def _group_hosts(listing, group, seen=None):
@@ -409,6 +412,8 @@ def inventory_hosts(path, group, timeout=60.0, ansible_inventory=None):
         port = _literal(variables.get("beatsync_port"))
         if port is not None:
             item["port"] = port
+        if _literal(variables.get("beatsync_maintenance")) not in (None, False):
+            item["maintenance"] = variables["beatsync_maintenance"]
         hosts.append(item)
     if not hosts:
         raise ArgumentError("inventory: group %r of %s has no hosts" % (group, path))
@@ -716,8 +721,10 @@ async def main(queue, args):
             results = await asyncio.gather(*[
                 loop.run_in_executor(executor, functools.partial(check_host, target, settings))
                 for target in settings["hosts"]])
-            names = [target["name"] for target in settings["hosts"]]
-            for event in watcher.poll(dict(zip(names, results))):
+            # A host in the operator's maintenance (beatsync_maintenance) gets no events at all.
+            observed = {target["name"]: result for target, result in zip(settings["hosts"], results)
+                        if not target.get("maintenance")}
+            for event in watcher.poll(observed):
                 await queue.put(event)
             polls += 1
             if settings["max_polls"] and polls >= settings["max_polls"]:

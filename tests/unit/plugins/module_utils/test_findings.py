@@ -156,7 +156,26 @@ def test_harmless_drift_is_a_warning_and_explains_nothing():
     facts["unit"].update(drift=True, diff="-RestartSec=5\n+RestartSec=10\n")
     result = run(facts)
     assert codes(result) == ["unit_drift"] and result["findings"][0]["severity"] == "warning"
-    assert result["verdict"] == "degraded"
+    # The operator's customised unit on a host that serves healthy does not make it unhealthy.
+    assert result["verdict"] == "healthy"
+
+
+def test_drift_while_docs_fail_is_an_error():
+    facts = healthy_facts()
+    facts["unit"].update(drift=True, diff="-RestartSec=5\n+RestartSec=10\n")
+    facts["docs"].update(docs_ok=False, problem="docs_503")
+    result = run(facts)
+    drift = [f for f in result["findings"] if f["code"] == "unit_drift"]
+    assert drift and drift[0]["severity"] == "error" and result["verdict"] == "degraded"
+
+
+def test_maintenance_marker_is_the_verdict_and_empties_the_plan():
+    facts = down(healthy_facts(), active="inactive", sub="dead", restarts=0)
+    facts["maintenance"] = {"active": True, "reason": "disk swap", "source": "/etc/beatsync/maintenance"}
+    result = run(facts)
+    assert result["verdict"] == "maintenance" and result["plan"] == []
+    assert result["maintenance"] == {"reason": "disk swap", "source": "/etc/beatsync/maintenance"}
+    assert result["findings"]  # still reported, for the operator
 
 
 def test_missing_dependency_crash_loop():

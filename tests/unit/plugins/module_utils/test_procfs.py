@@ -247,7 +247,7 @@ def test_read_process_recorded(proc_tree):
     assert info == {
         "pid": 4242, "ppid": 1, "uid": 0, "user": pwd.getpwuid(0).pw_name, "name": "python3",
         "cmdline": ["/usr/bin/python3", "-m", "uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"],
-        "cwd": "/opt/beatsync/web_service/backend",
+        "cwd": "/opt/beatsync/web_service/backend", "start_time": 1234500,
         "started_at": _procfs.iso_utc(BTIME + since_boot),
         "uptime": round(UPTIME - since_boot, 2),
         "rss_bytes": 12800 * page,
