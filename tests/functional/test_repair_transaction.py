@@ -149,7 +149,7 @@ def test_serving_stale_copy_with_uninstallable_requirement_keeps_serving(bed, tm
 def test_two_repairs_started_together_restart_once(bed, tmp_path):
     break_host(bed, "docs_503")
     inventory = write_inventory(tmp_path, bed)
-    procs = [playbook("repair.yml", inventory, wait=False) for _ in range(2)]
+    procs = [playbook("repair.yml", inventory, wait=False) for dummy in range(2)]
     outputs = [proc.communicate(timeout=400)[0] for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0], outputs[0][-3000:] + outputs[1][-3000:]
     budget = json.loads(bed.exec(["cat", "/var/lib/beatsync-ops/restarts.json"]).stdout)
