@@ -25,40 +25,22 @@ venv="${BEATSYNC_VENV:-$top/.venv}"
 cache="$top/build/ee"
 base_repo=localhost/beatsync-ee-base
 ee_repo=localhost/beatsync-ee
-force=0 print_tag=0
-for arg in "$@"; do
-  case "$arg" in
-    --force) force=1 ;;
-    --print-tag) print_tag=1 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
-    *) echo "build-ee: unknown argument $arg" >&2; exit 2 ;;
-  esac
-done
-
-t0=$(date +%s.%N)
-elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-log() { echo "build-ee: $*" >&2; }
-hash_files() { for f in "$@"; do printf '%s\n' "${f#"$top"/}"; cat "$f"; done | sha256sum | cut -c1-12; }
+image_build_start build-ee 2,19 "$@"
 
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9   # parallel callers build once
 
 # What makes each image.
-base_hash=$(hash_files "$top/ee/base/packages.txt" "$top/ee/base/customize.sh" "$top/ee/base/ee-pkgmgr" \
+base_hash=$(image_recipe_hash "$top/ee/base/packages.txt" "$top/ee/base/customize.sh" "$top/ee/base/ee-pkgmgr" \
   <(sed -n '/^# >>> base/,/^# <<< base/p' "$0"))
 collections_digest=$("$venv/bin/python" "$top/scripts/ee-collections.py" --venv "$venv" --out "$cache/collections")
-ee_hash=$(hash_files "$top/execution-environment.yml" "$top/ee/requirements.yml" "$0" \
+ee_hash=$(image_recipe_hash "$top/execution-environment.yml" "$top/ee/requirements.yml" "$0" \
   <(echo "base $base_hash collections $collections_digest"))
 base_tag="$base_repo:$base_hash" ee_tag="$ee_repo:$ee_hash"
 if [ "$print_tag" = 1 ]; then echo "$ee_tag"; exit 0; fi
 
-if [ "$force" = 0 ] && podman image exists "$ee_tag"; then
-  podman tag "$ee_tag" "$ee_repo:latest" >/dev/null
-  log "$ee_tag is there (recipe and collections unchanged); nothing to build ($(elapsed "$t0") s)"
-  echo "$ee_tag"
-  exit 0
-fi
+image_build_cached "$ee_tag" "$ee_repo:latest" "recipe and collections"
 [ "$(id -u)" = 0 ] || { log "building the images needs root (mmdebstrap, podman)"; exit 1; }
 for tool in mmdebstrap podman; do
   command -v "$tool" >/dev/null || { log "$tool is missing: run scripts/build-image.sh (it installs podman, runc, mmdebstrap)"; exit 1; }

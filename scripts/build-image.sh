@@ -20,19 +20,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 recipe="$top/tests/containers"
 venv="${BEATSYNC_VENV:-$top/.venv}"
 cache="$top/build/image-cache"
-force=0 print_tag=0
-for arg in "$@"; do
-  case "$arg" in
-    --force) force=1 ;;
-    --print-tag) print_tag=1 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-    *) echo "build-image: unknown argument $arg" >&2; exit 2 ;;
-  esac
-done
-
-t0=$(date +%s.%N)
-elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-log() { echo "build-image: $*" >&2; }
+image_build_start build-image 2,17 "$@"
 
 # Everything that changes the image's content is in the hash.
 recipe_files=(
@@ -40,8 +28,7 @@ recipe_files=(
   "$recipe/packages.txt" "$recipe/wheels.txt" "$recipe/pip.conf" "$recipe/customize.sh"
   "$top/requirements/constraints.txt" "$top/tests/fixtures/beatsync_app/requirements.txt"
 )
-hash=$(for f in "${recipe_files[@]}"; do printf '%s\n' "${f#"$top"/}"; cat "$f"; done \
-       | sha256sum | cut -c1-12)
+hash=$(image_recipe_hash "${recipe_files[@]}")
 tag="$BEATSYNC_IMAGE_REPO:$hash"
 if [ "$print_tag" = 1 ]; then echo "$tag"; exit 0; fi
 
@@ -61,12 +48,7 @@ mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9   # parallel callers (several Molecule scenarios) build once
 
-if [ "$force" = 0 ] && podman image exists "$tag"; then
-  podman tag "$tag" "$BEATSYNC_IMAGE" >/dev/null
-  log "$tag is there (recipe unchanged), tagged $BEATSYNC_IMAGE; nothing to build ($(elapsed "$t0") s)"
-  echo "$tag"
-  exit 0
-fi
+image_build_cached "$tag" "$BEATSYNC_IMAGE" "recipe"
 [ "$(id -u)" = 0 ] || { log "building the image needs root (mmdebstrap)"; exit 1; }
 
 # The Debian mirror: the one this machine's apt uses (deb822 .sources or one-line lists).

@@ -33,6 +33,9 @@ if not _LINK.exists():
 if str(COLLECTIONS_PATH) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS_PATH))
 
+# Helper modules whose asserts pytest explains like a test's own.
+pytest.register_assert_rewrite("awx_jobs")
+
 # The worker's one booted systemd host is registered here, once for the whole tree: a session
 # fixture imported into several test modules would be one fixture (and one host) per module.
 from systemd_hosts import shared_beatsync_host  # noqa: E402,F401  pylint: disable=unused-import,wrong-import-position

@@ -407,13 +407,13 @@ def systemd_image():
     return IMAGE
 
 
-@pytest.fixture
-def systemd_host_factory(systemd_image):
-    """Factory: systemd_host_factory(deploy=False, **SystemdHost kwargs) -> SystemdHost."""
+def _host_factory(new_host):
+    """A factory fixture's body: yields make(deploy=False, **kwargs) -> new_host(**kwargs), with
+    the fixture app deployed when deploy is true; removes every host it made at teardown."""
     hosts = []
 
     def _make(deploy=False, **kwargs):
-        host = SystemdHost(image=systemd_image, **kwargs)
+        host = new_host(**kwargs)
         hosts.append(host)
         if deploy:
             deploy_fixture(host)
@@ -422,6 +422,12 @@ def systemd_host_factory(systemd_image):
     yield _make
     for host in hosts:
         host.remove()
+
+
+@pytest.fixture
+def systemd_host_factory(systemd_image):
+    """Factory: systemd_host_factory(deploy=False, **SystemdHost kwargs) -> SystemdHost."""
+    yield from _host_factory(lambda **kwargs: SystemdHost(image=systemd_image, **kwargs))
 
 
 #: Left behind by a repair that was stopped half-way; bed reset does not own it.
@@ -472,16 +478,8 @@ def ssh_host_factory(systemd_image, tmp_path_factory):
     sshd listens only on ssh_port; a fresh ed25519 key (ssh-keygen on this machine) logs in as
     `ops`, who has password-less sudo. Hosts are removed at teardown.
     """
-    hosts = []
-
-    def _make(ssh_port=2222, listen="listenaddress", deploy=False, **kwargs):  # kwargs: ptrace, SystemdHost's
-        host = SshHost(key_dir=tmp_path_factory.mktemp("sshkey"), ssh_port=ssh_port, listen=listen,
+    def new_host(ssh_port=2222, listen="listenaddress", **kwargs):  # kwargs: ptrace, SystemdHost's
+        return SshHost(key_dir=tmp_path_factory.mktemp("sshkey"), ssh_port=ssh_port, listen=listen,
                        image=systemd_image, **kwargs)
-        hosts.append(host)
-        if deploy:
-            deploy_fixture(host)
-        return host
 
-    yield _make
-    for host in hosts:
-        host.remove()
+    yield from _host_factory(new_host)

@@ -6,12 +6,10 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.beatsync.ops.plugins.module_utils._metrics import MetricsError, render
+from ansible_collections.beatsync.ops.plugins.plugin_utils._files import AtomicWriteError, FileWriteAction, write_atomic
 
 ARGUMENT_SPEC = dict(
     path=dict(type="path", required=True),
@@ -49,18 +47,11 @@ def write_metrics(path, reports, now=None, detected_at=None, restart_budget=None
     text = render(reports, time.time() if now is None else now, previous_text=_read_previous(path),
                   detected_at=detected_at, restart_budget=restart_budget)
     try:
-        handle, tmp_path = tempfile.mkstemp(dir=directory, prefix=".%s." % name, suffix=".tmp")
-    except OSError as exc:
-        raise MetricsError("cannot write in the metrics directory %s: %s" % (directory, exc.strerror or exc)) from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(tmp_path, 0o644)
-        os.replace(tmp_path, path)
-    except OSError as exc:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
-        raise MetricsError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
+        write_atomic(path, text, 0o644)
+    except AtomicWriteError as exc:
+        if exc.in_directory:
+            raise MetricsError("cannot write in the metrics directory %s: %s" % (directory, exc.reason)) from None
+        raise MetricsError(str(exc)) from None
     return path, text
 
 
@@ -94,26 +85,18 @@ def _with_restarts(reports, hostvars):
     return merged
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
+class ActionModule(FileWriteAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    ERRORS = (MetricsError,)
+    ERROR_PREFIX = "write_metrics: "
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        hostvars = (task_vars or {}).get("hostvars") or {}
-        try:
-            reports = args["reports"]
-            if isinstance(reports, list):
-                reports = _with_restarts(reports, hostvars)
-            detected_at = args["detected_at"]
-            if detected_at in (None, ""):
-                detected_at = run_started_at()
-            path, text = write_metrics(args["path"], reports, detected_at=detected_at,
-                                       restart_budget=args["restart_budget"])
-        except MetricsError as exc:
-            return dict(result, failed=True, msg="write_metrics: %s" % exc)
-        return dict(result, changed=False, path=path, series=sum(1 for line in text.splitlines()
-                                                                 if line and not line.startswith("#")))
+    def write(self, args, task_vars):
+        reports = args["reports"]
+        if isinstance(reports, list):
+            reports = _with_restarts(reports, task_vars.get("hostvars") or {})
+        detected_at = args["detected_at"]
+        if detected_at in (None, ""):
+            detected_at = run_started_at()
+        path, text = write_metrics(args["path"], reports, detected_at=detected_at,
+                                   restart_budget=args["restart_budget"])
+        return dict(path=path, series=sum(1 for line in text.splitlines() if line and not line.startswith("#")))

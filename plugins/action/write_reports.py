@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.beatsync.ops.plugins.module_utils._redact import redact_data
+from ansible_collections.beatsync.ops.plugins.plugin_utils._files import AtomicWriteError, FileWriteAction, write_atomic
 
 ARGUMENT_SPEC = dict(
     dir=dict(type="path", required=True),
@@ -46,20 +44,6 @@ def _mode(text):
     return mode
 
 
-def _write_atomic(path, text, mode):
-    """Temp file in the same directory, then rename: readers see the old or the new report."""
-    handle, tmp_path = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".%s." % os.path.basename(path))
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(tmp_path, mode)
-        os.replace(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
-        raise
-
-
 def write_reports(directory, reports, suffix="", summary=None, summary_name="fleet-summary", mode="0600",
                   dir_mode="0700", redact=True):
     """Write the files; returns their paths. Every input is checked before the first write.
@@ -87,26 +71,19 @@ def write_reports(directory, reports, suffix="", summary=None, summary_name="fle
     written = []
     for path, text in planned:
         try:
-            _write_atomic(path, text, file_mode)
-        except OSError as exc:
-            raise ReportError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
+            write_atomic(path, text, file_mode)
+        except AtomicWriteError as exc:
+            raise ReportError("cannot write %s: %s" % (path, exc.reason)) from None
         written.append(path)
     return directory, written
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
+class ActionModule(FileWriteAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    ERRORS = (ReportError,)
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        try:
-            directory, files = write_reports(args["dir"], args["reports"], suffix=args["suffix"], summary=args["summary"],
-                                             summary_name=args["summary_name"], mode=args["mode"],
-                                             dir_mode=args["dir_mode"], redact=args["redact"])
-        except ReportError as exc:
-            return dict(result, failed=True, msg=str(exc))
-        return dict(result, changed=False, dir=directory, files=files)
+    def write(self, args, task_vars):
+        directory, files = write_reports(args["dir"], args["reports"], suffix=args["suffix"], summary=args["summary"],
+                                         summary_name=args["summary_name"], mode=args["mode"],
+                                         dir_mode=args["dir_mode"], redact=args["redact"])
+        return dict(dir=directory, files=files)

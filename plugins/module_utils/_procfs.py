@@ -143,12 +143,11 @@ def _parse_net_line(line, family, byteorder, with_remote=False):
     return entry
 
 
-def read_sockets(proc_root=PROC_ROOT, byteorder=sys.byteorder):
-    """Every TCP socket (all states, with the remote end) from <proc_root>/net/tcp and tcp6.
+def _net_tables(proc_root):
+    """The TCP tables of <proc_root>/net/tcp and tcp6 -> ([(family, text) read], [errors]).
 
-    Returns {"sockets": [...], "errors": [...], "read": [families read]}, like read_listeners.
-    """
-    sockets, errors, read = [], [], []
+    A missing tcp6 file (IPv6 disabled) is not an error; an unreadable tcp file is."""
+    tables, errors = [], []
     for family, name in _NET_FILES:
         path = os.path.join(proc_root, "net", name)
         text = read_text(path, MAX_NET_BYTES)
@@ -156,9 +155,19 @@ def read_sockets(proc_root=PROC_ROOT, byteorder=sys.byteorder):
             if family == "ipv4" or os.path.exists(path):
                 errors.append("cannot read %s" % path)
             continue
-        read.append(family)
-        sockets.extend(parse_net_tcp(text, family, listen_only=False, byteorder=byteorder, with_remote=True))
-    return {"sockets": sockets, "errors": errors, "read": read}
+        tables.append((family, text))
+    return tables, errors
+
+
+def read_sockets(proc_root=PROC_ROOT, byteorder=sys.byteorder):
+    """Every TCP socket (all states, with the remote end) from <proc_root>/net/tcp and tcp6.
+
+    Returns {"sockets": [...], "errors": [...], "read": [families read]}, like read_listeners.
+    """
+    tables, errors = _net_tables(proc_root)
+    sockets = [entry for family, text in tables
+               for entry in parse_net_tcp(text, family, listen_only=False, byteorder=byteorder, with_remote=True)]
+    return {"sockets": sockets, "errors": errors, "read": [family for family, dummy in tables]}
 
 
 def read_listeners(port=None, proc_root=PROC_ROOT):
@@ -167,19 +176,10 @@ def read_listeners(port=None, proc_root=PROC_ROOT):
     Returns {"listeners": [...], "errors": [...], "read": [families read]}. A missing tcp6
     file (IPv6 disabled) is not an error; an unreadable tcp file is.
     """
-    listeners, errors, read = [], [], []
-    for family, name in _NET_FILES:
-        path = os.path.join(proc_root, "net", name)
-        text = read_text(path, MAX_NET_BYTES)
-        if text is None:
-            if family == "ipv4" or os.path.exists(path):
-                errors.append("cannot read %s" % path)
-            continue
-        read.append(family)
-        for entry in parse_net_tcp(text, family):
-            if port is None or entry["port"] == port:
-                listeners.append(entry)
-    return {"listeners": listeners, "errors": errors, "read": read}
+    tables, errors = _net_tables(proc_root)
+    listeners = [entry for family, text in tables for entry in parse_net_tcp(text, family)
+                 if port is None or entry["port"] == port]
+    return {"listeners": listeners, "errors": errors, "read": [family for family, dummy in tables]}
 
 
 # --------------------------------------------------------------------------- inode -> pid

@@ -7,19 +7,14 @@ set_stats artifacts (the fleet summary, before and after)."""
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
+from awx_jobs import RUNNER, TEMPLATES, assert_diagnose_job_reported, assert_repair_job_fixed, job_events
 from conftest import COLLECTIONS_PATH, REPO, ansible_env
 from systemd_hosts import beatsync_host, break_host, podman_env, reset_host, systemd_image  # noqa: F401  pylint: disable=unused-import
-
-RUNNER = Path(sys.executable).parent / "ansible-runner"
-TEMPLATES = {template["name"]: template
-             for template in json.loads((REPO / "awx" / "beatsync_awx_import.json").read_text())["job_templates"]}
 
 
 def run_job(tmp_path, host, template_name, ident):
@@ -48,8 +43,7 @@ def run_job(tmp_path, host, template_name, ident):
     proc = subprocess.run([str(RUNNER), "run", str(private), "-p", Path(template["playbook"]).name, "--ident", ident],
                           capture_output=True, text=True, timeout=600, check=False, env=runner_env)
     artifacts = private / "artifacts" / ident
-    events = [json.loads(path.read_text()) for path in
-              sorted((artifacts / "job_events").glob("*.json"), key=lambda p: int(p.name.split("-")[0]))]
+    events = job_events(artifacts)
     stdout = (artifacts / "stdout").read_text() if (artifacts / "stdout").exists() else proc.stdout
     return artifacts, events, proc.returncode, stdout
 
@@ -60,34 +54,16 @@ def test_diagnose_then_repair_jobs_on_a_systemd_host(beatsync_host, tmp_path):
 
     artifacts, events, rc, stdout = run_job(tmp_path, beatsync_host, "BeatSync diagnose", "diagnose")
     assert rc == 0, stdout[-5000:]
-    assert (artifacts / "status").read_text().strip() == "successful"
-    stats = events[-1]["event_data"]
-    assert events[-1]["event"] == "playbook_on_stats"
-    assert stats["changed"] == {} and not stats["failures"] and not stats["dark"]
-    assert stats["artifact_data"]["beatsync_unhealthy"] == ["bed"]
-    [row] = stats["artifact_data"]["beatsync_fleet"]
-    assert (row["host"], row["verdict"], row["root_cause"], row["remedy"]) == \
-        ("bed", "degraded", "docs_unavailable", "restart_for_docs")
-    assert beatsync_host.http_status("/docs") == 503, "the check job changed the host"
+    assert_diagnose_job_reported(artifacts, events, beatsync_host)
 
     artifacts, events, rc, stdout = run_job(tmp_path, beatsync_host, "BeatSync repair", "repair")
     assert rc == 0, stdout[-5000:]
-    assert (artifacts / "status").read_text().strip() == "successful"
     kinds = [event["event"] for event in events]
     assert kinds[0] == "playbook_on_start" and kinds[-1] == "playbook_on_stats"
-    assert not [kind for kind in kinds if kind in ("runner_on_failed", "runner_on_unreachable")]
-    diagnoses = [event for event in events if event["event"] == "runner_on_ok"
-                 and event["event_data"].get("task_action") == "beatsync.ops.diagnose"]
-    assert [event["event_data"]["res"]["verdict"] for event in diagnoses] == ["degraded", "healthy"]
     changed = [event["event_data"]["task"] for event in events
                if event["event"] == "runner_on_ok" and event["event_data"]["res"].get("changed")]
     assert changed, "the repair job changed nothing"
-    stats = events[-1]["event_data"]
-    assert stats["changed"].get("bed", 0) >= 1 and not stats["failures"]
-    assert stats["artifact_data"]["beatsync_unhealthy"] == []
-    [row] = stats["artifact_data"]["beatsync_fleet"]
-    assert (row["before"], row["before_root_cause"], row["verdict"]) == ("degraded", "docs_unavailable", "healthy")
+    row = assert_repair_job_fixed(artifacts, events, beatsync_host)
     assert row["actions"]
     assert "findings" not in row and "probes" not in row  # the artifacts stay small
-    assert beatsync_host.http_status("/docs") == 200 and beatsync_host.http_status("/api/health") == 200
     assert "/api/health healthy and /docs 200 Swagger UI" in stdout

@@ -8,13 +8,10 @@ project/ (the repository's playbooks/ only: beatsync.ops comes from the image), 
 env/extravars (the template's extra vars and survey defaults), env/cmdline (job type, the
 Machine credential's user, the template's become) and env/ssh_key (the Machine credential's
 key, which ansible-runner hands to ssh-agent inside the EE). The managed host is a real systemd
-host of the test bed, reached over SSH from the EE container on podman's network, as `ops`
-with sudo, with the runbook's incident (/docs 503): "BeatSync diagnose" (check) reports it and
-changes nothing, "BeatSync repair" fixes it.
-
-SSH on the host: the test bed image gains openssh-server and the user `ops` in another change
-(issue 12); until then enable_ssh() installs openssh-server from Debian's mirror and creates
-`ops` itself (it does nothing the image already has).
+host of the test bed (tests/systemd_hosts.py's SshHost: sshd on port 22, `ops` with sudo and a
+fresh key), reached over SSH from the EE container on podman's network, with the runbook's
+incident (/docs 503): "BeatSync diagnose" (check) reports it and changes nothing, "BeatSync
+repair" fixes it.
 """
 
 from __future__ import annotations
@@ -28,20 +25,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from awx_jobs import RUNNER, TEMPLATES, assert_diagnose_job_reported, assert_repair_job_fixed, job_events
 from conftest import REPO
-from systemd_hosts import (beatsync_host, break_host, podman, podman_env, reset_host,  # noqa: F401  pylint: disable=unused-import
-                           systemd_image, unavailable_reason)
+from systemd_hosts import (SSH_USER, break_host, podman, podman_env, reset_host,  # noqa: F401  pylint: disable=unused-import
+                           ssh_host_factory, systemd_image, unavailable_reason)
 
 pytestmark = pytest.mark.containers
 
-RUNNER = Path(sys.executable).parent / "ansible-runner"
 BUILD_EE = REPO / "scripts" / "build-ee.sh"
-TEMPLATES = {template["name"]: template
-             for template in json.loads((REPO / "awx" / "beatsync_awx_import.json").read_text())["job_templates"]}
-SSH_USER = "ops"
 
 
 def lane_mismatch():
@@ -73,37 +65,11 @@ def ee_image():
     return tag
 
 
-def key_pair(directory):
-    """A fresh ed25519 key pair -> (OpenSSH private key text, public key line)."""
-    key = ed25519.Ed25519PrivateKey.generate()
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
-    (directory / "id_ed25519").write_text(private)
-    (directory / "id_ed25519").chmod(0o600)
-    return private, public + " beatsync-ee-test"
-
-
-def enable_ssh(host, public_key):
-    """sshd on port 22 of the host and the sudo user `ops` with public_key authorized."""
-    if host.exec("test -x /usr/sbin/sshd", check=False).returncode != 0:
-        host.exec("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
-                  "--no-install-recommends openssh-server >/dev/null", timeout=900)
-    host.exec("id %(u)s >/dev/null 2>&1 || useradd --create-home --shell /bin/bash %(u)s; "
-              "[ -f /etc/sudoers.d/%(u)s ] || { echo '%(u)s ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/%(u)s; "
-              "chmod 0440 /etc/sudoers.d/%(u)s; }; install -d -m 0700 -o %(u)s -g %(u)s ~%(u)s/.ssh" % {"u": SSH_USER})
-    host.exec(["bash", "-c", "cat > ~%s/.ssh/authorized_keys" % SSH_USER], input=public_key + "\n")
-    host.exec("chown {0}: ~{0}/.ssh/authorized_keys && chmod 0600 ~{0}/.ssh/authorized_keys".format(SSH_USER))
-    host.exec("systemctl enable --now ssh.service && systemctl is-active ssh.service")
-
-
-@pytest.fixture(scope="module")
-def ssh_host(beatsync_host, tmp_path_factory):  # noqa: F811  pylint: disable=redefined-outer-name
-    keys = tmp_path_factory.mktemp("ee-ssh")
-    private, public = key_pair(keys)
-    enable_ssh(beatsync_host, public)
-    beatsync_host.ssh_private_key = private
-    return beatsync_host
+@pytest.fixture
+def ssh_host(ssh_host_factory):  # noqa: F811  pylint: disable=redefined-outer-name
+    """A test bed host with the fixture app, reached as AWX reaches a managed host: sshd on port 22,
+    `ops` with password-less sudo and a fresh key (the Machine credential's)."""
+    return ssh_host_factory(ssh_port=22, listen="port", deploy=True)
 
 
 def run_job(tmp_path, image, host, template_name, ident):
@@ -130,7 +96,7 @@ def run_job(tmp_path, image, host, template_name, ident):
     if template["job_type"] == "check":
         cmdline.append("--check")
     (private / "env" / "cmdline").write_text(" ".join(cmdline))
-    (private / "env" / "ssh_key").write_text(host.ssh_private_key)
+    (private / "env" / "ssh_key").write_text(host.key.read_text())
     (private / "env" / "envvars").write_text(yaml.safe_dump({
         "ANSIBLE_HOST_KEY_CHECKING": "False", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"}))
     home = tmp_path / "home"  # nothing of this machine's ~/.ssh gets into the EE
@@ -147,8 +113,7 @@ def run_job(tmp_path, image, host, template_name, ident):
                            "--container-option=--user=root"],
                           capture_output=True, text=True, timeout=900, check=False, env=env)
     artifacts = private / "artifacts" / ident
-    events = [json.loads(path.read_text()) for path in
-              sorted((artifacts / "job_events").glob("*.json"), key=lambda p: int(p.name.split("-")[0]))]
+    events = job_events(artifacts)
     stdout = (artifacts / "stdout").read_text() if (artifacts / "stdout").exists() else ""
     return artifacts, events, proc.returncode, stdout + proc.stdout[-3000:] + proc.stderr[-3000:]
 
@@ -176,30 +141,11 @@ def test_diagnose_then_repair_jobs_inside_the_ee(ee_image, ssh_host, tmp_path):
     assert rc == 0, stdout[-6000:]
     command = json.loads((artifacts / "command").read_text())["command"]
     assert command[:2] == ["podman", "run"] and ee_image in command, command  # it ran in the EE
-    assert (artifacts / "status").read_text().strip() == "successful"
-    stats = events[-1]["event_data"]
-    assert events[-1]["event"] == "playbook_on_stats"
-    assert stats["changed"] == {} and not stats["failures"] and not stats["dark"]
-    assert stats["artifact_data"]["beatsync_unhealthy"] == ["bed"]
-    [row] = stats["artifact_data"]["beatsync_fleet"]
-    assert (row["host"], row["verdict"], row["root_cause"], row["remedy"]) == \
-        ("bed", "degraded", "docs_unavailable", "restart_for_docs")
-    assert ssh_host.http_status("/docs") == 503, "the check job changed the host"
+    assert_diagnose_job_reported(artifacts, events, ssh_host)
 
     artifacts, events, rc, stdout = run_job(tmp_path, ee_image, ssh_host, "BeatSync repair", "repair")
     assert rc == 0, stdout[-6000:]
-    assert (artifacts / "status").read_text().strip() == "successful"
-    kinds = [event["event"] for event in events]
-    assert not [kind for kind in kinds if kind in ("runner_on_failed", "runner_on_unreachable")]
-    diagnoses = [event for event in events if event["event"] == "runner_on_ok"
-                 and event["event_data"].get("task_action") == "beatsync.ops.diagnose"]
-    assert [event["event_data"]["res"]["verdict"] for event in diagnoses] == ["degraded", "healthy"]
-    stats = events[-1]["event_data"]
-    assert stats["changed"].get("bed", 0) >= 1 and not stats["failures"]
-    assert stats["artifact_data"]["beatsync_unhealthy"] == []
-    [row] = stats["artifact_data"]["beatsync_fleet"]
-    assert (row["before"], row["before_root_cause"], row["verdict"]) == ("degraded", "docs_unavailable", "healthy")
-    assert ssh_host.http_status("/docs") == 200 and ssh_host.http_status("/api/health") == 200
+    assert_repair_job_fixed(artifacts, events, ssh_host)
     # the job reached the host over SSH as the credential's user, and became root with sudo
     assert ssh_host.exec("journalctl -u ssh.service --no-pager -o cat | grep -c 'Accepted publickey for %s'"
                          % SSH_USER, check=False).stdout.strip() not in ("", "0")
