@@ -7,6 +7,7 @@ import contextlib
 import importlib
 import io
 import json
+import locale
 import os
 import socket
 import subprocess
@@ -218,11 +219,20 @@ def call_module_main(name, args, check=False, tmpdir=None):
     module_warnings._global_deprecations.clear()  # pylint: disable=protected-access
     out = io.StringIO()
     code = None
-    with module_testing.patch_module_args(dict(args, **internal)), contextlib.redirect_stdout(out):
-        try:
-            module.main()
-        except SystemExit as exc:
-            code = exc.code
+    # A module process owns its environment and locale (AnsibleModule and our modules set
+    # LC_ALL=C there); in-process they must not leak into the ansible commands the next tests run.
+    saved_environ = dict(os.environ)
+    saved_locale = locale.setlocale(locale.LC_ALL)
+    try:
+        with module_testing.patch_module_args(dict(args, **internal)), contextlib.redirect_stdout(out):
+            try:
+                module.main()
+            except SystemExit as exc:
+                code = exc.code
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_environ)
+        locale.setlocale(locale.LC_ALL, saved_locale)
     text = out.getvalue()
     if code is None:
         raise AssertionError("%s.main() returned without exit_json/fail_json; stdout:\n%s" % (name, text[-4000:]))

@@ -177,14 +177,14 @@ def test_canonical_unit_matches_runbook_text():
     """The runbook's two copies of the unit (with and without blank lines) are not drift."""
     if not RUNBOOK.exists():
         pytest.skip("runbook not present")
-    blocks = re.findall(r"<< 'EOF'\n(.*?)\nEOF", RUNBOOK.read_text(), re.S)
+    blocks = re.findall(r"<< 'EOF'\n(.*?)\nEOF", RUNBOOK.read_text(encoding="utf-8"), re.S)
     assert len(blocks) == 2
     for block in blocks:
         assert _systemd.unit_drift(block, CANONICAL) == (False, "")
 
 
 def test_drift_real_installed_file_matches_canonical():
-    installed = (SYSTEMD / "unit-beatsync.service").read_text()
+    installed = (SYSTEMD / "unit-beatsync.service").read_text(encoding="utf-8")
     assert _systemd.unit_drift(installed, CANONICAL) == (False, "")
     assert _systemd.unit_drift(installed.replace("\n", "  \n\n"), CANONICAL) == (False, "")
 
