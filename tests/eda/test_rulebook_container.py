@@ -38,7 +38,9 @@ def test_incident_on_a_systemd_host_is_repaired_by_the_rulebook(beatsync_host, t
         "ansible_python_interpreter": "/usr/bin/python3", "beatsync_become": False,
         "beatsync_external_address": host.ip, "beatsync_break_system_packages": True,
         "beatsync_report_dir": str(reports)}}}}))
-    (tmp_path / "vars.yml").write_text(yaml.safe_dump({"beatsync_watch_inventory": str(inventory)}))
+    # The rulebook hands its repairs beatsync_watch_report_dir as their report directory.
+    (tmp_path / "vars.yml").write_text(yaml.safe_dump({"beatsync_watch_inventory": str(inventory),
+                                                       "beatsync_watch_report_dir": str(reports)}))
     env = dict(podman_env(), JAVA_HOME=_java_home(), ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_PATH),
                ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_PIPELINING="1",
                ANSIBLE_HOST_KEY_CHECKING="0", PATH="%s:%s" % (RULEBOOK_BIN.parent, os.environ.get("PATH", "")))
