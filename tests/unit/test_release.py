@@ -195,7 +195,7 @@ def test_version_added_is_set_and_not_newer_than_the_release():
     yaml_docs = sorted((REPO / "plugins").glob("*/*.yml"))
     yaml_documented = {p.parent / p.stem for p in yaml_docs}
     for path in sorted((REPO / "plugins").glob("*/*.py")) + yaml_docs:
-        if path.parent.name in ("module_utils", "doc_fragments") or path.name == "__init__.py":
+        if path.parent.name in ("module_utils", "plugin_utils", "doc_fragments") or path.name == "__init__.py":
             continue
         source = path.read_text(encoding="utf-8")
         if path.suffix == ".py" and "DOCUMENTATION" not in source and path.parent.name == "filter":
