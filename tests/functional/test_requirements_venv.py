@@ -83,6 +83,28 @@ def test_check_mode_asks_pip_as_the_venv_owner(venv_host, tmp_path):
     assert venv_host.exec("test -e %s" % DEFAULT_VENV, check=False).returncode != 0
 
 
+STALLED_INDEX = ("import socket, time\n"
+                 "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                 "s.bind(('127.0.0.1', 9999)); s.listen()\n"
+                 "conns = []\n"
+                 "while True: conns.append(s.accept())   # accept, never answer\n")
+
+
+def test_a_stalled_index_is_stopped_by_requirements_timeout(venv_host, tmp_path):
+    """One pip attempt is bounded as a whole: pip's own --timeout (600 s here) would wait."""
+    before = freeze(venv_host, UNIT_VENV)
+    venv_host.exec(["bash", "-c", "cat > /tmp/stalled_index.py && (setsid python3 /tmp/stalled_index.py >/dev/null 2>&1 &)"],
+                   input=STALLED_INDEX)
+    try:
+        run = run_role(tmp_path, venv_host, requirements_timeout=5, requirements_retries=1,
+                       requirements_extra_args="--find-links http://127.0.0.1:9999/ --timeout 600 --retries 0")
+        assert run.returncode != 0, run.stdout[-3000:]
+        assert "did not finish within requirements_timeout=5 seconds" in run.stdout, run.stdout[-3000:]
+    finally:
+        venv_host.exec("pkill -f stalled_index.py", check=False)
+    assert freeze(venv_host, UNIT_VENV) == before
+
+
 def test_a_venv_the_unit_does_not_run_is_refused(venv_host, tmp_path):
     before_other, before_unit = freeze(venv_host, OTHER_VENV), freeze(venv_host, UNIT_VENV)
     run = run_role(tmp_path, venv_host, requirements_venv=OTHER_VENV)
