@@ -430,10 +430,6 @@ def systemd_host_factory(systemd_image):
     yield from _host_factory(lambda **kwargs: SystemdHost(image=systemd_image, **kwargs))
 
 
-#: Left behind by a repair that was stopped half-way; bed reset does not own it.
-REPAIR_LOCK = "/run/lock/beatsync-repair.lock"
-
-
 @pytest.fixture(scope="session")
 def shared_beatsync_host(systemd_image):
     """One booted host with the fixture app deployed per test process (per xdist worker),
@@ -452,10 +448,10 @@ def beatsync_host(shared_beatsync_host):
     """The worker's booted host, handed to each test module healthy: the first module gets it
     freshly deployed, every later one after a reset (beatsync-bed reset: strays killed,
     faults cleared, ufw reset, deps back, canonical unit and main.py, service restarted),
-    with an empty journal and without a leftover repair lock. Booting and deploying a host costs ~5-10 s; a reset ~2 s."""
+    with an empty journal (the reset also removes the collection's restart budget, lock and
+    maintenance marker). Booting and deploying a host costs ~5-10 s; a reset ~2 s."""
     host = shared_beatsync_host
     if host.modules_served:
-        host.exec(["rm", "-f", REPAIR_LOCK], check=False)
         # A fresh host's journal: earlier modules' crash loops are not this module's history.
         host.exec(["journalctl", "--rotate"], check=False)
         host.exec(["journalctl", "--vacuum-time=1s"], check=False)

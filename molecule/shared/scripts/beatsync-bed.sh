@@ -119,6 +119,9 @@ cmd_reset() {
       -r "$STAGE/requirements.txt"
   fi
   systemctl reset-failed "$SERVICE" 2>/dev/null || true
+  # What beatsync.ops keeps on a host between runs: the restart budget, a lock left by a repair
+  # stopped half-way, the operator's maintenance marker. A reset host has none of them.
+  rm -rf /var/lib/beatsync-ops /run/beatsync-ops /etc/beatsync/maintenance
   cmd_deploy >/dev/null
   say "reset"
 }
