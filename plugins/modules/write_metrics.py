@@ -82,8 +82,8 @@ EXAMPLES = r"""
 - name: Write the run's figures for node_exporter
   beatsync.ops.write_metrics:
     path: /var/lib/node_exporter/textfile_collector/beatsync.prom
-    reports: "{{ ansible_play_hosts_all | map('extract', hostvars) | selectattr('beatsync_report', 'defined')
-                 | map(attribute='beatsync_report') | list }}"
+    reports: "{{ ansible_play_hosts_all | map('extract', hostvars) | selectattr('beatsync_outcome.report', 'defined')
+                 | map(attribute='beatsync_outcome.report') | list }}"
   run_once: true
   delegate_to: localhost
 
