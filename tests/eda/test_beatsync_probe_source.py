@@ -100,7 +100,9 @@ def test_one_event_per_transition(swappable_app, start_server):
             event, waited = await watch.next_event(30)
             assert event["state"] == "failing" and event["check"] == "health"
             assert event["status"] is None
-            assert event["problem"] == "health_refused"
+            # refused once the socket is closed; a poll already accepted in the backlog while the
+            # server went away sees the reset first (both are "nothing serves", seen honestly)
+            assert event["problem"] in ("health_refused", "health_reset")
             assert event["flaps"] == 2  # second healthy -> failing within the flap window
             await watch.quiet_for(1.2)
 
