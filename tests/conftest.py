@@ -9,6 +9,7 @@ import io
 import json
 import locale
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -160,6 +161,17 @@ def ansible_env():
 
 def _bin(name):
     return str(Path(sys.executable).parent / name)
+
+
+def tool(name):
+    """A toolchain command: beside this interpreter, else on PATH; skips the test when neither."""
+    path = Path(sys.executable).parent / name
+    if path.exists():
+        return str(path)
+    found = shutil.which(name)
+    if not found:
+        pytest.skip("%s not found" % name)
+    return found
 
 
 def _ansible_cli_result(argv, timeout):

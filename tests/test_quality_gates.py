@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -21,19 +20,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import tool
+
 REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 MODULES = sorted(p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
-
-
-def _tool(name):
-    path = BIN / name
-    if path.exists():
-        return str(path)
-    found = shutil.which(name)
-    if not found:
-        pytest.skip("%s not found" % name)
-    return found
 
 
 def _isolated_env(collections_path, home):
@@ -72,10 +62,10 @@ def built(tmp_path_factory):
     dist.mkdir()
     home.mkdir()
     env = _isolated_env(cols, home)
-    _run([_tool("ansible-galaxy"), "collection", "build", "--output-path", str(dist), str(REPO)], env=env, cwd=root)
+    _run([tool("ansible-galaxy"), "collection", "build", "--output-path", str(dist), str(REPO)], env=env, cwd=root)
     tarballs = sorted(dist.glob("beatsync-ops-*.tar.gz"))
     assert len(tarballs) == 1, tarballs
-    _run([_tool("ansible-galaxy"), "collection", "install", "--no-deps", "--force", "-p", str(cols), str(tarballs[0])],
+    _run([tool("ansible-galaxy"), "collection", "install", "--no-deps", "--force", "-p", str(cols), str(tarballs[0])],
          env=env, cwd=root)
     installed = cols / "ansible_collections" / "beatsync" / "ops"
     assert (installed / "MANIFEST.json").is_file()
@@ -95,7 +85,7 @@ def test_installed_modules_load_by_fqcn_from_install_path(built):
     """Every module of the work tree is in the installed tarball and resolves by FQCN there.
     (Rendering each module's documentation is the ansible-doc sanity test's job.)"""
     _tarball, installed, env = built
-    proc = _run([_tool("ansible-doc"), "-t", "module", "-F", "beatsync.ops"], env=env)
+    proc = _run([tool("ansible-doc"), "-t", "module", "-F", "beatsync.ops"], env=env)
     found = {}
     for line in proc.stdout.splitlines():
         parts = line.split()
@@ -119,7 +109,7 @@ def test_installed_module_runs_by_fqcn(built):
         pytest.skip("beatsync.ops.health_probe not written yet")
     _tarball, _installed, env = built
     url = "http://127.0.0.1:%d/api/health" % _closed_port()
-    proc = _run([_tool("ansible"), "localhost", "-o", "-m", "beatsync.ops.health_probe",
+    proc = _run([tool("ansible"), "localhost", "-o", "-m", "beatsync.ops.health_probe",
                  "-a", "url=%s timeout=2" % url], env=env, timeout=120)
     # one-line output: "localhost | SUCCESS => {...}"
     result = json.loads(proc.stdout.split("=>", 1)[1])

@@ -25,6 +25,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
+from conftest import tool
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 GALAXY = yaml.safe_load((REPO / "galaxy.yml").read_text(encoding="utf-8"))
@@ -49,16 +51,6 @@ HTML_SRC = re.compile(r"""(?:src|href)=["']([^"']+)["']""")
 RST_LINK = re.compile(r"`[^`<]*<([^>`]+)>`__?")
 # Ansible documentation markup that reST would print literally.
 ANSIBLE_MARKUP = re.compile(r"(?<![\w`])(?:[CMOPIBULEV]|RV)\([^)]*\)")
-
-
-def _tool(name):
-    path = BIN / name
-    if path.exists():
-        return str(path)
-    found = shutil.which(name)
-    if not found:
-        pytest.skip("%s not found" % name)
-    return found
 
 
 def _env(home):
@@ -104,7 +96,7 @@ def tarball(tmp_path_factory):
     dist.mkdir()
     home = root / "home"
     home.mkdir()
-    _run([_tool("ansible-galaxy"), "collection", "build", "--output-path", str(dist), str(src)],
+    _run([tool("ansible-galaxy"), "collection", "build", "--output-path", str(dist), str(src)],
          cwd=root, env=_env(home))
     built = sorted(dist.glob("beatsync-ops-*.tar.gz"))
     assert [p.name for p in built] == ["beatsync-ops-%s.tar.gz" % VERSION]
@@ -254,13 +246,13 @@ def test_dependencies_have_upper_bounds_and_are_used():
 
 def _release_copy(tmp_path):
     """A copy of the tree with `antsibull-changelog release` run for galaxy.yml's version."""
-    tool = _tool("antsibull-changelog")
+    changelog = tool("antsibull-changelog")
     dest = _copy_tree(tmp_path / "ansible_collections" / "beatsync" / "ops")
     home = tmp_path / "home"
     home.mkdir()
     env = _env(home)
     env["ANSIBLE_COLLECTIONS_PATH"] = str(tmp_path)
-    _run([tool, "release", "--version", VERSION, "--update-existing"], cwd=dest, env=env)
+    _run([changelog, "release", "--version", VERSION, "--update-existing"], cwd=dest, env=env)
     return dest
 
 
@@ -286,12 +278,12 @@ def test_changelog_release_is_clean_and_lists_everything(tmp_path):
 
 
 def test_committed_changelog_is_what_changelog_yaml_renders(tmp_path):
-    tool = _tool("antsibull-changelog")
+    changelog = tool("antsibull-changelog")
     dest = _copy_tree(tmp_path / "ansible_collections" / "beatsync" / "ops")
     home = tmp_path / "home"
     home.mkdir()
     env = _env(home)
     env["ANSIBLE_COLLECTIONS_PATH"] = str(tmp_path)
-    _run([tool, "generate"], cwd=dest, env=env)
+    _run([changelog, "generate"], cwd=dest, env=env)
     assert (dest / "CHANGELOG.rst").read_text(encoding="utf-8") == (REPO / "CHANGELOG.rst").read_text(encoding="utf-8"), (
         "CHANGELOG.rst is stale: run antsibull-changelog generate (or release)")
