@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from conftest import REPO
+from testlib import REPO
 
 RUNNER = Path(sys.executable).parent / "ansible-runner"
 TEMPLATES = {template["name"]: template

@@ -5,12 +5,15 @@
   and its modules then load and run by FQCN from there (not from the work tree).
 - The lint configuration keeps the production profile and offline mode.
 - The get-pip stand-in used by scripts/sanity.sh bootstraps pip in a bare venv.
+- Test modules import shared helpers from testlib, never from conftest (two conftest.py files
+  in the tree are both module "conftest": the import would depend on collection order).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -20,9 +23,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import tool
+from testlib import REPO, tool
 
-REPO = Path(__file__).resolve().parents[1]
 MODULES = sorted(p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
 
 
@@ -135,3 +137,9 @@ def test_get_pip_stand_in_bootstraps_pip_offline(tmp_path):
           "--no-setuptools", "--no-wheel"], timeout=180)
     proc = _run([str(python), "-m", "pip", "--version"])
     assert str(venv) in proc.stdout
+
+
+def test_no_test_imports_from_conftest():
+    offenders = [str(path.relative_to(REPO)) for path in (REPO / "tests").rglob("*.py")
+                 if re.search(r"^\s*(from conftest import|import conftest)", path.read_text(encoding="utf-8"), re.M)]
+    assert offenders == [], "import shared helpers from testlib instead: %s" % offenders

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from conftest import COLLECTIONS_PATH, REPO, ansible_env
+from testlib import COLLECTIONS_PATH, REPO, ansible_env
 
 PLAYBOOK = REPO / "awx" / "configure_awx.yml"
 IMPORT = json.loads((REPO / "awx" / "beatsync_awx_import.json").read_text())

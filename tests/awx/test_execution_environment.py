@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO
+from testlib import REPO
 
 EE_FILE = REPO / "execution-environment.yml"
 DE_FILE = REPO / "decision-environment.yml"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO
+from testlib import REPO
 
 IMPORT_FILE = REPO / "awx" / "beatsync_awx_import.json"
 DATA = json.loads(IMPORT_FILE.read_text())

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from awx_jobs import RUNNER, TEMPLATES, assert_diagnose_job_reported, assert_repair_job_fixed, job_events
-from conftest import COLLECTIONS_PATH, REPO, ansible_env
+from testlib import COLLECTIONS_PATH, REPO, ansible_env
 from systemd_hosts import beatsync_host, break_host, podman_env, reset_host, systemd_image  # noqa: F401  pylint: disable=unused-import
 
 

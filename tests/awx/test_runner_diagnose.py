@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from conftest import COLLECTIONS_PATH, REPO, ansible_env
+from testlib import COLLECTIONS_PATH, REPO, ansible_env
 
 RUNNER = Path(sys.executable).parent / "ansible-runner"
 

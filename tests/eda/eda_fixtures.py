@@ -18,7 +18,7 @@ import urllib.request
 
 import pytest
 
-from conftest import FIXTURE_APP  # tests/conftest.py (tests/ is on sys.path)
+from testlib import FIXTURE_APP  # tests/conftest.py (tests/ is on sys.path)
 
 
 class SwappableApp:

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import REPO, free_port
+from testlib import REPO, free_port
 from eda_fixtures import swappable_app  # noqa: F401  pylint: disable=unused-import
 
 SOURCE_FILE = REPO / "extensions" / "eda" / "plugins" / "event_source" / "beatsync_probe.py"

@@ -18,7 +18,7 @@ import time
 import pytest
 import yaml
 
-from conftest import COLLECTIONS_PATH, REPO
+from testlib import COLLECTIONS_PATH, REPO
 from systemd_hosts import beatsync_host, break_host, podman_env, reset_host, systemd_image  # noqa: F401  pylint: disable=unused-import
 from test_rulebook_repair import GOAL_SECONDS, RULEBOOK, RULEBOOK_BIN, _java_home, _wait, stop_process
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import COLLECTIONS_PATH, free_port
+from testlib import COLLECTIONS_PATH, free_port
 from test_rulebook_repair import FILES, RULEBOOK, RULEBOOK_BIN, _docs_status, _java_home, _lines, _wait, stop_process
 
 pytestmark = pytest.mark.skipif(RULEBOOK_BIN is None or _java_home() is None,

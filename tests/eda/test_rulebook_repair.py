@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import COLLECTIONS_PATH, REPO, free_port
+from testlib import COLLECTIONS_PATH, REPO, free_port
 
 EDA_VENV = Path(os.environ.get("EDA_VENV", str(REPO / "build" / "awx-eda" / "venv")))
 RULEBOOK = REPO / "extensions" / "eda" / "rulebooks" / "beatsync_repair.yml"

@@ -11,7 +11,7 @@ import json
 import pytest
 import yaml
 
-from conftest import REPO
+from testlib import REPO
 
 rulebook_parser = pytest.importorskip("ansible_rulebook.rules_parser")
 validators = pytest.importorskip("ansible_rulebook.validators")

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, ansible_env
+from testlib import REPO, ansible_env
 
 BIN = Path(sys.executable).parent
 PLAYBOOKS = REPO / "playbooks"

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURE_APP, REPO, ansible_doc_json
+from testlib import FIXTURE_APP, REPO, ansible_doc_json
 
 from ansible_collections.beatsync.ops.plugins.module_utils._probe_python import probe_deps
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import FIXTURE_APP, free_port
+from testlib import FIXTURE_APP, free_port
 
 HTTP = ["health", "docs"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, ansible_env
+from testlib import REPO, ansible_env
 from systemd_hosts import BROKEN_STATES, beatsync_host, break_host, podman_env, reset_host, systemd_image  # noqa: F401  pylint: disable=unused-import
 
 pytestmark = pytest.mark.containers

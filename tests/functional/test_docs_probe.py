@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import free_port
+from testlib import free_port
 # raw_server is a fixture, used by name.
 from test_health_probe import ansible_doc, big_body, http_response, never_answer, raw_server  # noqa: F401  pylint: disable=unused-import
 

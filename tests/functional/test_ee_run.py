@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 from awx_jobs import RUNNER, TEMPLATES, assert_diagnose_job_reported, assert_repair_job_fixed, job_events
-from conftest import REPO
+from testlib import REPO
 from systemd_hosts import (SSH_USER, break_host, podman, podman_env, reset_host,  # noqa: F401  pylint: disable=unused-import
                            ssh_host_factory, systemd_image, unavailable_reason)
 

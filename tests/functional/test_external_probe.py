@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import free_port
+from testlib import free_port
 
 
 def test_healthy_server_facts_only(run_module, start_server):

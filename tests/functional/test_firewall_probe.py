@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from conftest import ansible_doc_json
+from testlib import ansible_doc_json
 from systemd_hosts import break_host, reset_host
 from systemd_hosts import beatsync_host, systemd_image  # pylint: disable=unused-import  # noqa: F401 (pytest fixtures)
 from test_unit_probe import run_in_host

@@ -15,7 +15,7 @@ import time
 import pytest
 import yaml
 
-from conftest import free_port, ansible_doc_json, ansible_doc_text
+from testlib import free_port, ansible_doc_json, ansible_doc_text
 
 from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
 from ansible_collections.beatsync.ops.plugins.module_utils._probe_http import probe_health

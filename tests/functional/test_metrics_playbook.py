@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURE_APP, ansible_env
+from testlib import FIXTURE_APP, ansible_env
 
 parser = pytest.importorskip("prometheus_client.parser")
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")

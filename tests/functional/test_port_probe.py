@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import COLLECTIONS_PATH, FIXTURE_APP, free_port, ansible_doc_json, ansible_doc_text
+from testlib import COLLECTIONS_PATH, FIXTURE_APP, free_port, ansible_doc_json, ansible_doc_text
 
 from ansible_collections.beatsync.ops.plugins.module_utils import _procfs
 from ansible_collections.beatsync.ops.plugins.module_utils._probe_host import probe_port

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURE_APP, ansible_doc_json
+from testlib import FIXTURE_APP, ansible_doc_json
 
 from ansible_collections.beatsync.ops.plugins.module_utils import _procfs
 from ansible_collections.beatsync.ops.plugins.module_utils._probe_host import probe_process

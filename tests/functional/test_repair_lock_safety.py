@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import ansible_env
+from testlib import ansible_env
 
 ANSIBLE = str(Path(sys.executable).parent / "ansible")
 

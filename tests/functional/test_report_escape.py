@@ -13,7 +13,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from conftest import REPO, ansible_env
+from testlib import REPO, ansible_env
 
 from ansible_collections.beatsync.ops.plugins.module_utils._escape import md_row_cells
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ansible_env
+from testlib import ansible_env
 from systemd_hosts import APP_DIR, SystemdHost, deploy_fixture, podman_env, systemd_image  # noqa: F401  pylint: disable=unused-import
 
 pytestmark = pytest.mark.containers

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ansible_env
+from testlib import ansible_env
 
 ANSIBLE = str(Path(sys.executable).parent / "ansible")
 

@@ -22,7 +22,7 @@ FIXTURE = REPO / "tests" / "fixtures" / "runbook_canonical_unit.service"
 # CI copies shared/ beside the clone as ../shared.
 RUNBOOK = REPO.parent / "shared" / "runbook" / "fix-503-docs.md"
 sys.path.insert(0, str(REPO / "tests"))
-from conftest import ansible_env  # noqa: E402
+from testlib import ansible_env  # noqa: E402
 
 
 def canonical_from_runbook(text):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ansible_env, ansible_doc_json
+from testlib import ansible_env, ansible_doc_json
 from systemd_hosts import CANONICAL_UNIT, break_host, podman_env, reset_host
 from systemd_hosts import beatsync_host, systemd_image  # pylint: disable=unused-import  # noqa: F401 (pytest fixtures)
 

@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
-from conftest import tool
+from testlib import tool
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
