@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -21,7 +22,7 @@ from ansible_collections.beatsync.ops.plugins.module_utils._argspec import (
     diagnose_module_spec,
     validate,
 )
-from ansible_collections.beatsync.ops.plugins.module_utils._diagnosis import http_facts
+from ansible_collections.beatsync.ops.plugins.module_utils._outside import http_facts
 from ansible_collections.beatsync.ops.plugins.module_utils._findings import build_findings
 from ansible_collections.beatsync.ops.plugins.module_utils._maintenance import from_variable
 from ansible_collections.beatsync.ops.plugins.module_utils._redact import redact_data, remove_values, secret_values
@@ -107,14 +108,16 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
+        from_variables = {}
         for option, variable in INVENTORY_VARS.items():
             if option not in self._task.args and task_vars.get(variable) not in (None, ""):
                 self._task.args[option] = self._templar.template(task_vars[variable])
-        dummy, args = self.validate_argument_spec(argument_spec=diagnose_module_spec())
+                from_variables[option] = variable
         try:
+            dummy, args = self.validate_argument_spec(argument_spec=diagnose_module_spec())
             params = validate(args)
-        except ProbeInputError as exc:
-            return dict(result, failed=True, msg=str(exc))
+        except (AnsibleActionFail, ProbeInputError) as exc:
+            return dict(result, failed=True, msg=_naming_variables(exc, from_variables))
 
         module_args = {key: value for key, value in params.items() if key not in DIAGNOSE_CONTROLLER and value is not None}
         if params["check_drift"] and params.get("canonical_unit") is None:
@@ -159,6 +162,15 @@ class ActionModule(ActionBase):
         if params["show"]:
             display.display("\n".join(lines))
         return result
+
+
+def _naming_variables(exc, from_variables):
+    """The validation message, plus the inventory variable of each option it names that came
+    from one: the operator set beatsync_port, not the action's `port`."""
+    message = getattr(exc, "message", None) or str(exc)
+    named = ["%s (from %s)" % (option, variable) for option, variable in sorted(from_variables.items())
+             if option in message]
+    return message + ("; options set through inventory variables: %s" % ", ".join(named) if named else "")
 
 
 def summary_lines(host, outcome, probes):

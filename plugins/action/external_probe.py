@@ -13,7 +13,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.beatsync.ops.plugins.module_utils._argspec import HTTP_PATHS, PORT, TIMEOUT, spec, validate
 from ansible_collections.beatsync.ops.plugins.module_utils._common import elapsed_since
-from ansible_collections.beatsync.ops.plugins.module_utils._diagnosis import http_facts
+from ansible_collections.beatsync.ops.plugins.module_utils._outside import http_facts
 from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
 ARGUMENT_SPEC = spec(PORT, TIMEOUT, HTTP_PATHS, dict(host=dict(type="str", required=True)))

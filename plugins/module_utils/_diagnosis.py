@@ -18,8 +18,8 @@ import time
 
 from ansible_collections.beatsync.ops.plugins.module_utils._argspec import ALL_PROBES
 from ansible_collections.beatsync.ops.plugins.module_utils._common import elapsed_since
-from ansible_collections.beatsync.ops.plugins.module_utils._http import base_url
 from ansible_collections.beatsync.ops.plugins.module_utils._journal import probe_journal
+from ansible_collections.beatsync.ops.plugins.module_utils._outside import urls
 from ansible_collections.beatsync.ops.plugins.module_utils._probe_firewall import probe_firewall
 from ansible_collections.beatsync.ops.plugins.module_utils._probe_host import probe_port, probe_process
 from ansible_collections.beatsync.ops.plugins.module_utils._probe_http import probe_docs, probe_health
@@ -28,12 +28,6 @@ from ansible_collections.beatsync.ops.plugins.module_utils._probe_systemd import
 from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
 DEFAULT_PYTHON = "/usr/bin/python3"
-
-
-def urls(host, port, health_path="/api/health", docs_path="/docs"):
-    """The probe URLs of a host: base, health, docs (IPv6 in brackets)."""
-    base = base_url(host, port)
-    return {"base": base, "health": base + health_path, "docs": base + docs_path}
 
 
 def _guarded(name, func, timings, **kwargs):
@@ -56,16 +50,6 @@ def _serving(facts, service):
     listeners = (facts.get("port") or {}).get("listeners") or []
     return (unit.get("active_state") == "active" and bool(health.get("healthy"))
             and any(isinstance(item, dict) and item.get("unit") == service for item in listeners))
-
-
-def http_facts(params):
-    """Only /api/health and /docs (the outside check): {health, docs}."""
-    where = urls(params["host"], params["port"], params["health_path"], params["docs_path"])
-    return {
-        "health": probe_health(url=where["health"], timeout=params["timeout"], expected_status=params["expected_status"]),
-        "docs": probe_docs(base_url=where["base"], docs_path=params["docs_path"], openapi_path=params.get("openapi_path"),
-                           timeout=params["timeout"]),
-    }
 
 
 def run_probes(params, bins=None):

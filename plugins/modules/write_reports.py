@@ -90,7 +90,7 @@ EXAMPLES = r"""
     dir: beatsync-reports
     reports: "{{ ansible_play_hosts | map('extract', hostvars) | selectattr('beatsync_outcome.report', 'defined')
                  | map(attribute='beatsync_outcome.report') | list }}"
-    summary: "{{ lookup('ansible.builtin.template', 'fleet_summary.md.j2') }}"
+    summary: "# Fleet summary\n\n{{ ansible_play_hosts | join(', ') }}\n"
   run_once: true
 """
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, BeatSync operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The shipped report templates through ansible-playbook with host answers that hold control
+"""The shipped reports (the smoke JUnit template, beatsync.ops.fleet_summary) through ansible-playbook with host answers that hold control
 characters, '|', backticks and line breaks: the JUnit XML parses (xml.etree) and every fleet
 summary row has one cell per column. Also ansible-doc finds the filters' documentation."""
 
@@ -41,12 +41,9 @@ PLAYBOOK = """
       run_once: true
 
     - name: Fleet summary
-      vars:
-        beatsync_fleet: "{{ ansible_play_hosts_all | map('extract', hostvars) | map(attribute='beatsync_report') | list }}"
-      ansible.builtin.copy:
-        content: "{{ lookup('ansible.builtin.template', '%(templates)s/fleet_summary.md.j2') }}"
-        dest: %(out)s/fleet-summary.md
-        mode: "0600"
+      beatsync.ops.fleet_summary:
+        reports: "{{ ansible_play_hosts_all | map('extract', hostvars) | map(attribute='beatsync_report') | list }}"
+        dir: %(out)s
       run_once: true
 """
 

@@ -32,9 +32,11 @@ def canonical_from_runbook(text):
     return match.group(1)
 
 
-def run_playbook(tmp_path, play_yaml, inventory=None, extra_vars=None, extra_vars_file=None):
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(play_yaml, encoding="utf-8")
+def run_playbook(tmp_path, play_yaml, inventory=None, extra_vars=None, extra_vars_file=None, playbook=None):
+    """play_yaml written to a temporary playbook, or the collection's own playbook (a path)."""
+    if playbook is None:
+        playbook = tmp_path / "play.yml"
+        playbook.write_text(play_yaml, encoding="utf-8")
     argv = [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook)]
     if inventory:
         inv = tmp_path / "inventory.yml"
@@ -195,3 +197,25 @@ def test_good_defaults_pass_validation_and_then_reach_for_the_host(tmp_path, rol
     assert rc != 0
     assert data["stats"]["target"]["unreachable"] == 1, data["stats"]
     assert data["stats"]["target"]["failures"] == 0
+
+
+@pytest.mark.parametrize("bad_vars, variable", [
+    ({"beatsync_port": 70000}, "beatsync_port"),
+    ({"beatsync_port": "abc"}, "beatsync_port"),
+    ({"beatsync_timeout": "slow"}, "beatsync_timeout"),
+    ({"beatsync_app_dir": "opt/beatsync"}, "beatsync_app_dir"),
+    ({"beatsync_journal_lines": 0}, "beatsync_journal_lines"),
+])
+def test_diagnose_playbook_names_the_bad_variable_before_reaching_the_host(tmp_path, bad_vars, variable):
+    """playbooks/diagnose.yml skips the role's own argument check (rolespec_validate: false):
+    the diagnose action checks every option once, before any connection, and names the
+    beatsync_* variable the bad value came from."""
+    rc, data = run_playbook(tmp_path, None, UNREACHABLE_INVENTORY.replace("all:", "beatsync:", 1),
+                            dict(bad_vars, beatsync_report_dir=str(tmp_path / "reports")),
+                            playbook=REPO / "playbooks" / "diagnose.yml")
+    assert rc != 0
+    stats = data["stats"]["target"]
+    assert stats["unreachable"] == 0, "diagnose.yml reached for the host before rejecting %s" % bad_vars
+    assert stats["failures"] == 1 and stats["changed"] == 0
+    messages = [str(r.get("msg", "")) for dummy, r in host_results(data, "target") if r.get("failed")]
+    assert any(variable in m for m in messages), messages

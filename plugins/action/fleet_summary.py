@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, BeatSync operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin beatsync.ops.fleet_summary: everything a run publishes, in one run-once task.
+
+The per-host JSON reports, the Markdown fleet summary, the controller-side network finding,
+the Prometheus textfile (when asked) and the AWX artifacts, from the reports the play's hosts
+registered. One task instead of five: each task is a worker process and a round of templating
+per run, and these steps only ever run together.
+"""
+
+from __future__ import annotations
+
+from ansible.utils.display import Display
+
+from ansible_collections.beatsync.ops.plugins.action.write_metrics import _with_restarts, run_started_at, write_metrics
+from ansible_collections.beatsync.ops.plugins.action.write_reports import ReportError, write_reports
+from ansible_collections.beatsync.ops.plugins.module_utils._findings import FLEET_MIN_HOSTS, FLEET_OUTSIDE_SHARE, fleet_findings
+from ansible_collections.beatsync.ops.plugins.module_utils._metrics import MetricsError
+from ansible_collections.beatsync.ops.plugins.plugin_utils._files import FileWriteAction
+from ansible_collections.beatsync.ops.plugins.plugin_utils._summary import artifacts, markdown
+
+ARGUMENT_SPEC = dict(
+    reports=dict(type="list", elements="dict"),
+    outcome_var=dict(type="str", default="beatsync_outcome"),
+    dir=dict(type="path", default="beatsync-reports"),
+    suffix=dict(type="str", default=""),
+    summary_name=dict(type="str", default="fleet-summary"),
+    mode=dict(type="str", default="0600"),
+    dir_mode=dict(type="str", default="0700"),
+    metrics_file=dict(type="path"),
+    detected_at=dict(type="raw"),
+    publish=dict(type="bool", default=True),
+    show=dict(type="bool", default=True),
+)
+
+display = Display()
+
+
+def play_reports(task_vars, outcome_var):
+    """The `report` of every host of the play (ansible_play_hosts_all) that registered outcome_var."""
+    hostvars = task_vars.get("hostvars") or {}
+    reports = []
+    for host in task_vars.get("ansible_play_hosts_all") or []:
+        variables = hostvars.get(host) or {}
+        outcome = variables.get(outcome_var) if outcome_var in variables else None
+        if isinstance(outcome, dict) and isinstance(outcome.get("report"), dict):
+            reports.append(outcome["report"])
+    return reports
+
+
+class ActionModule(FileWriteAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    ERRORS = (ReportError, MetricsError)
+
+    def write(self, args, task_vars):
+        reports = args["reports"] if args["reports"] is not None else play_reports(task_vars, args["outcome_var"])
+        found = fleet_findings(reports, share=FLEET_OUTSIDE_SHARE, min_hosts=FLEET_MIN_HOSTS)
+        fleet_network = found[0] if found else {}
+        summary = markdown(reports, fleet_network)
+        directory, files = write_reports(args["dir"], reports, suffix=args["suffix"], summary=summary,
+                                         summary_name=args["summary_name"], mode=args["mode"], dir_mode=args["dir_mode"])
+        metrics = None
+        if args["metrics_file"]:
+            detected_at = args["detected_at"]
+            if detected_at in (None, ""):
+                detected_at = run_started_at()
+            metrics, dummy = write_metrics(args["metrics_file"], _with_restarts(reports, task_vars.get("hostvars") or {}),
+                                           detected_at=detected_at)
+        published = artifacts(reports, fleet_network)
+        result = dict(dir=directory, files=files, metrics_file=metrics, fleet_network=fleet_network,
+                      unhealthy=published["beatsync_unhealthy"], hosts=len(reports), msg=summary.splitlines())
+        if args["publish"]:
+            # What set_stats would publish: AWX shows it as the job's artifacts.
+            result["ansible_stats"] = {"data": published, "per_host": False, "aggregate": False}
+        if args["show"]:
+            display.display(summary.rstrip("\n"))
+        return result
