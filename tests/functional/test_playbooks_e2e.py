@@ -116,7 +116,7 @@ def test_healthy_host_diagnose_and_repair_change_nothing(bed_host, tmp_path):
 
 # The runbook's own incident (docs_503) repaired end to end is the Molecule `repair` scenario
 # (tests/molecule/test_scenarios.py: converge, verify, idempotence), not a second test here;
-# its diagnosis is checked with every other state in test_diagnose_real_host.py.
+# its diagnosis is checked with every other state in test_diagnose_action.py.
 @pytest.mark.parametrize("state", [state for state in MATRIX if state != "docs_503"])
 def test_repair_from_broken_state(bed_host, tmp_path, state):
     options, root_cause, fixable = MATRIX[state]
