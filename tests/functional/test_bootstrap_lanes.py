@@ -6,8 +6,11 @@ Real interpreters of this machine on a PATH built per test (HOME moved so no pye
 - --python / BEATSYNC_PYTHON choose; an existing venv keeps its interpreter; a too old or a
   missing interpreter and an unknown option are refused with a message naming them; with no
   python3 on PATH at all, Debian's /usr/bin/python3 is still found.
-`--check` reports the choice without installing anything. The full install of the 3.11 lane
-runs in CI in scripts/test-oldest-core.sh.
+- --lane core220 (ansible-core 2.20) takes the Python >= 3.12 and exits 3 naming the missing
+  interpreter where there is none; scripts/test-core-lane.sh core220 then says SKIPPED and
+  passes (fails with BEATSYNC_LANE_STRICT=1).
+`--check` reports the choice without installing anything. The full installs of the lanes run
+in CI in scripts/test-core-lane.sh (py311, core220).
 """
 
 from __future__ import annotations
@@ -150,3 +153,55 @@ def test_without_python_on_path_debians_own_python3_is_taken(tmp_path):
     # --check created nothing
     assert not (tmp_path / "venv").exists()
     assert os.listdir(tmp_path / "home") == []
+
+
+def test_the_core220_lane_takes_the_python_312(tmp_path):
+    py312 = _find_312()
+    if py312 is None:
+        pytest.skip("no Python >= 3.12 on this machine")
+    proc = _bootstrap(tmp_path, {"python3": _debian_311(), "python3.12": py312}, "--lane", "core220")
+    assert proc.returncode == 0, proc.stderr
+    assert "requirements/toolchain-core220.txt" in proc.stdout and "Python 3.11" not in proc.stdout, proc.stdout
+
+
+def test_the_core220_lane_without_a_python_312_exits_3_naming_it(tmp_path):
+    # Stock Debian 12: only python3 3.11, and HOME moved so no pyenv is found.
+    proc = _bootstrap(tmp_path, {"python3": _debian_311()}, "--lane", "core220")
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "no Python >= 3.12 found for --lane core220" in proc.stderr
+    proc = _bootstrap(tmp_path, {"python3": _debian_311()}, "--lane", "core220", "--python", str(DEBIAN_PY))
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "--lane core220 needs Python >= 3.12" in proc.stderr
+
+
+def test_an_unknown_lane_is_refused_by_name(tmp_path):
+    proc = _bootstrap(tmp_path, {"python3": _debian_311()}, "--lane", "core299")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "unknown --lane 'core299'" in proc.stderr
+
+
+def test_the_lane_script_says_skipped_and_passes_without_a_python_312(tmp_path):
+    """scripts/test-core-lane.sh core220 on a stock Debian 12: SKIPPED, exit 0 (1 when strict)."""
+    _debian_311()
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "python3").symlink_to(DEBIAN_PY)
+    home = tmp_path / "home"
+    home.mkdir()
+    # /usr/bin has Debian's python3 (3.11) only; HOME moved so pyenv's interpreters are not found.
+    env = {"PATH": "%s:/usr/bin:/bin" % bindir, "HOME": str(home), "LC_ALL": "C",
+           "BEATSYNC_LANE_VENV": str(tmp_path / "venv")}
+    for name in ("python3.12", "python3.13"):
+        if shutil.which(name, path="/usr/bin:/bin"):
+            pytest.skip("/usr/bin has %s: not a stock Debian 12" % name)
+    script = REPO / "scripts" / "test-core-lane.sh"
+    proc = subprocess.run(["bash", str(script), "core220"], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "test-core-lane core220: SKIPPED" in proc.stdout and "did NOT run" in proc.stdout
+    assert "no Python >= 3.12 found" in proc.stderr
+    assert not (tmp_path / "venv").exists()
+    strict = dict(env, BEATSYNC_LANE_STRICT="1")
+    proc = subprocess.run(["bash", str(script), "core220"], env=strict, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 1 and "SKIPPED" in proc.stdout, proc.stdout + proc.stderr

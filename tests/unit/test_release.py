@@ -5,8 +5,10 @@
   CHANGELOG.rst and the docs; every relative link in the shipped Markdown and reST resolves to
   a file inside the tarball (so nothing points at ../shared or a dev-only file).
 - version_added of every module, plugin and role is set and not newer than galaxy.yml's version.
-- requires_ansible and the dependency ranges have upper bounds and match the ansible-core
-  versions the toolchains pin (requirements/toolchain*.txt); every dependency is used.
+- requires_ansible claims exactly the ansible-core minors that scripts/test.sh tests (the main
+  toolchain and each scripts/test-core-lane.sh lane, by their requirements/toolchain*.txt
+  pins, each pinned alike in its constraints file); the dependency ranges have upper bounds,
+  and every dependency is used.
 - `antsibull-changelog release` of the current tree for galaxy.yml's version (in a copy) gives
   a CHANGELOG.rst that lists every module, plugin, role and playbook, holds no Ansible markup
   (C(...), O(...)) and is valid reST; the committed CHANGELOG.rst is what changelog.yaml renders.
@@ -220,18 +222,61 @@ def _pinned(requirements, name):
     raise AssertionError("%s is not pinned in requirements/%s" % (name, requirements))
 
 
-def test_requires_ansible_matches_the_ansible_core_versions_ci_runs():
+def _ci_toolchains():
+    """{requirements file: how CI runs it} for every ansible-core toolchain scripts/test.sh tests.
+
+    The main toolchain (scripts/bootstrap.sh: requirements/toolchain.txt, everything runs on it)
+    and each `scripts/test-core-lane.sh LANE` step (requirements/toolchain-LANE.txt: lint, sanity,
+    unit tests), read from the script's commands, not its comments.
+    """
+    commands = [line.split("#", 1)[0] for line in
+                (REPO / "scripts" / "test.sh").read_text(encoding="utf-8").splitlines()]
+    lane_script = (REPO / "scripts" / "test-core-lane.sh").read_text(encoding="utf-8")
+    found = {}
+    if any(re.search(r"\bscripts/bootstrap\.sh\b", line) for line in commands):
+        found["toolchain.txt"] = "scripts/bootstrap.sh (the main toolchain)"
+    for line in commands:
+        lanes = re.findall(r"\bscripts/test-core-lane\.sh\s+([\w-]+)", line)
+        if re.search(r"\bscripts/test-oldest-core\.sh\b", line):
+            lanes.append("py311")  # its entry point: exec test-core-lane.sh py311
+        for lane in lanes:
+            assert re.search(r"^\s*%s\)" % re.escape(lane), lane_script, re.M), (
+                "scripts/test.sh runs lane %r that scripts/test-core-lane.sh does not define" % lane)
+            found["toolchain-%s.txt" % lane] = "scripts/test-core-lane.sh %s" % lane
+    return found
+
+
+def test_every_claimed_ansible_core_minor_has_a_ci_lane():
+    """requires_ansible claims exactly the minors the toolchains of scripts/test.sh pin."""
     runtime = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text(encoding="utf-8"))
     spec = runtime["requires_ansible"]
     lower = re.search(r">=\s*([0-9.]+)", spec)
     upper = re.search(r"<\s*([0-9.]+)", spec)
     assert lower and upper, "requires_ansible needs a lower and an upper bound: %r" % spec
-    tested = sorted({_pinned(name, "ansible-core") for name in ("toolchain.txt", "toolchain-py311.txt")})
-    # The oldest claimed is the oldest tested (minor version), the newest tested is below the bound.
-    assert _version_tuple(lower.group(1))[:2] == tested[0][:2], (spec, tested)
-    assert tested[-1] < _version_tuple(upper.group(1)), (spec, tested)
-    assert _version_tuple(upper.group(1))[:2] == (tested[-1][0], tested[-1][1] + 1), (
-        "the upper bound must be the next minor after the newest tested ansible-core", spec, tested)
+    low, high = _version_tuple(lower.group(1))[:2], _version_tuple(upper.group(1))[:2]
+    assert low[0] == high[0] and low < high, spec
+    claimed = {(low[0], minor) for minor in range(low[1], high[1])}
+    toolchains = _ci_toolchains()
+    assert "toolchain.txt" in toolchains, "scripts/test.sh no longer bootstraps the main toolchain"
+    tested = {}
+    for name, how in toolchains.items():
+        tested.setdefault(_pinned(name, "ansible-core")[:2], []).append("%s (%s)" % (name, how))
+    untested = sorted(claimed - set(tested))
+    assert not untested, (
+        "requires_ansible %r claims ansible-core %s, which no lane in scripts/test.sh tests (add a "
+        "requirements/toolchain-LANE.txt and a `scripts/test-core-lane.sh LANE` step), or narrow "
+        "the claim; tested: %s" % (spec, ", ".join("%d.%d" % v for v in untested), sorted(tested)))
+    unclaimed = sorted(set(tested) - claimed)
+    assert not unclaimed, "CI tests ansible-core %s outside requires_ansible %r: %s" % (
+        ", ".join("%d.%d" % v for v in unclaimed), spec, [tested[v] for v in unclaimed])
+
+
+def test_each_toolchain_and_its_constraints_pin_the_same_ansible_core():
+    for toolchain in sorted((REPO / "requirements").glob("toolchain*.txt")):
+        constraints = toolchain.name.replace("toolchain", "constraints", 1)
+        assert (REPO / "requirements" / constraints).is_file(), "%s has no %s" % (toolchain.name, constraints)
+        assert _pinned(toolchain.name, "ansible-core") == _pinned(constraints, "ansible-core"), (
+            toolchain.name, constraints)
 
 
 def test_dependencies_have_upper_bounds_and_are_used():
