@@ -90,5 +90,3 @@ def run_module():
 def run_module_through_ansible():
     """The fixture form of run_module_cli: the real `ansible` CLI, one process per call."""
     return run_module_cli
-
-

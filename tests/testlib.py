@@ -37,6 +37,7 @@ if not _LINK.exists():
 if str(COLLECTIONS_PATH) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS_PATH))
 
+
 def free_port(host="127.0.0.1"):
     """A TCP port nothing listens on right now (the kernel's pick)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
