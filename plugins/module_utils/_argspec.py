@@ -17,14 +17,23 @@ Standard library only.
 
 from __future__ import annotations
 
+from ansible_collections.beatsync.ops.plugins.module_utils._http import MAX_BODY_BYTES, parse_url
+from ansible_collections.beatsync.ops.plugins.module_utils._journal import MAX_LINES as MAX_JOURNAL_LINES
 from ansible_collections.beatsync.ops.plugins.module_utils._validate import (
     normalize_service,
     validate_abs_path,
     validate_host,
+    validate_int_range,
+    validate_module_names,
+    validate_nonempty_str,
+    validate_number,
+    validate_path_string,
     validate_port,
     validate_positive_int,
+    validate_text,
     validate_timeout,
     validate_url_path,
+    validate_word,
 )
 
 DEFAULT_PORT = 8000
@@ -33,7 +42,8 @@ DEFAULT_TIMEOUT = 5
 DEFAULT_APP_DIR = "/opt/beatsync/web_service/backend"
 DEFAULT_APP_SPEC = "main:app"
 
-# The group options `module_defaults: group/beatsync.ops.probes` sets once (meta/runtime.yml).
+# The options `module_defaults: group/beatsync.ops.beatsync` sets once for every member of the
+# action group (meta/runtime.yml): each member's argument spec includes all three.
 PORT = dict(port=dict(type="int", default=DEFAULT_PORT))
 SERVICE = dict(service=dict(type="str", default=DEFAULT_SERVICE))
 TIMEOUT = dict(timeout=dict(type="float", default=DEFAULT_TIMEOUT))
@@ -94,26 +104,66 @@ def diagnose_module_spec():
     return spec(PORT, SERVICE, TIMEOUT, HTTP_PATHS, APP, DIAGNOSE_HOST, DIAGNOSE_CONTROLLER)
 
 
+MAX_RETRIES = 20
+MAX_DELAY = 60.0
+MAX_CANONICAL_CHARS = 64 * 1024
+
+
+def _openapi_path(value, name):
+    # "" means the same as not given: the page's own OpenAPI URL, else /openapi.json.
+    return None if value in (None, "") else validate_url_path(value, name)
+
+
+def _url(value, name):
+    parse_url(value, name=name)
+    return value
+
+
+# Each option name of the collection's modules and action plugins -> its one check (the value
+# as Ansible converted it -> the normalised value, or ProbeInputError naming the option). An
+# option keeps its name and its rule in every module that has it.
+CHECKS = {
+    "port": validate_port,
+    "ssh_port": validate_port,
+    "timeout": validate_timeout,
+    "external_timeout": validate_timeout,
+    "service": normalize_service,
+    "host": validate_host,
+    "app_dir": validate_abs_path,
+    "url": _url,
+    "base_url": _url,
+    "health_path": validate_url_path,
+    "docs_path": validate_url_path,
+    "openapi_path": _openapi_path,
+    "expected_status": validate_nonempty_str,
+    "retries": lambda value, name: validate_int_range(value, name, 0, MAX_RETRIES),
+    "delay": lambda value, name: validate_number(value, name, 0, MAX_DELAY),
+    "max_bytes": lambda value, name: validate_int_range(value, name, 1, MAX_BODY_BYTES),
+    "journal_lines": lambda value, name: validate_positive_int(value, name, 1, MAX_JOURNAL_LINES),
+    "lines": lambda value, name: validate_positive_int(value, name, 1, MAX_JOURNAL_LINES),
+    "pattern": validate_word,
+    "process_pattern": validate_word,
+    "app_spec": lambda value, name: validate_word(value, name, allow_empty=True),
+    "canonical_unit": lambda value, name: validate_text(value, name, MAX_CANONICAL_CHARS, "unit file text"),
+    "python": validate_path_string,
+    "requirements_file": lambda value, name: validate_path_string(value, name, allow_empty=True),
+    "app_module": lambda value, name: validate_path_string(value, name, allow_empty=True),
+    "modules": validate_module_names,
+}
+
+# Options that may be None (not given): then nothing is checked.
+_OPTIONAL = ("ssh_port", "timeout", "external_timeout", "health_path", "docs_path", "openapi_path", "canonical_unit",
+             "python", "modules")
+
+
 def validate(params):
-    """Check the shared options present in params; returns a copy with normalised values
-    (port int, timeout float, service with its .service suffix). Raises ProbeInputError."""
+    """The edge check of a module or action plugin: every option of CHECKS present in params is
+    checked once here, and the code below (the probes) trusts what this returns. Returns a copy
+    with normalised values (port int, timeout float, service with its .service suffix, ...).
+    Raises ProbeInputError whose message names the option."""
     checked = dict(params)
-    if "port" in checked:
-        checked["port"] = validate_port(checked["port"])
-    if checked.get("ssh_port") is not None:
-        checked["ssh_port"] = validate_port(checked["ssh_port"], "ssh_port")
-    for name in ("timeout", "external_timeout"):
-        if checked.get(name) is not None:
-            checked[name] = validate_timeout(checked[name], name)
-    if "service" in checked:
-        checked["service"] = normalize_service(checked["service"])
-    if "host" in checked:
-        checked["host"] = validate_host(checked["host"])
-    if "app_dir" in checked:
-        checked["app_dir"] = validate_abs_path(checked["app_dir"], "app_dir")
-    if "journal_lines" in checked:
-        checked["journal_lines"] = validate_positive_int(checked["journal_lines"], "journal_lines", 1, 1000)
-    for name in ("health_path", "docs_path", "openapi_path"):
-        if checked.get(name) is not None:
-            checked[name] = validate_url_path(checked[name], name)
+    for name, check in CHECKS.items():
+        if name not in checked or (checked[name] is None and name in _OPTIONAL):
+            continue
+        checked[name] = check(checked[name], name)
     return checked

@@ -34,11 +34,6 @@ import re
 from ansible_collections.beatsync.ops.plugins.module_utils import _systemd
 from ansible_collections.beatsync.ops.plugins.module_utils._common import find_bin, run_cmd
 from ansible_collections.beatsync.ops.plugins.module_utils._text import clean_line
-from ansible_collections.beatsync.ops.plugins.module_utils._validate import (
-    normalize_service,
-    validate_positive_int,
-    validate_timeout,
-)
 
 MAX_LINES = 1000
 MAX_LINE_CHARS = 2048
@@ -232,10 +227,10 @@ def probe_journal(service="beatsync.service", lines=50, journalctl_path=None, ti
 
     With latest_start, `classifications` judge the latest start attempt only (what says why the
     unit is down now) and `classifications_all` keeps the classification of every line read.
+    Trusts its arguments (checked at the edge, _argspec.validate): service normalised
+    (beatsync.service), lines an int in 1..MAX_LINES, timeout seconds > 0.
     """
-    name = normalize_service(service)
-    count = validate_positive_int(lines, "lines", minimum=1, maximum=MAX_LINES)
-    seconds = validate_timeout(timeout)
+    name, count, seconds = service, lines, timeout
     facts = {"service": name, "available": False, "lines": [], "classifications": [], "kinds": {},
              "hint": None, "error": None}
     journalctl = find_bin("journalctl", journalctl_path)

@@ -17,7 +17,6 @@ import os
 
 from ansible_collections.beatsync.ops.plugins.module_utils import _ufw
 from ansible_collections.beatsync.ops.plugins.module_utils._common import find_bin, run_cmd
-from ansible_collections.beatsync.ops.plugins.module_utils._validate import validate_port, validate_timeout
 
 DEFAULT_SSH_PORT = 22
 
@@ -43,14 +42,13 @@ def probe_firewall(port=8000, ssh_port=None, ufw_path=None, timeout=10, environ=
     None when ufw is not installed or not active (it filters nothing). port_sources lists the
     From of every rule allowing the port per family. ssh_allowed says the same for the SSH
     port, accepting a rule for the connecting client's own address (SSH_CONNECTION).
+    Trusts its arguments: the module's edge (_argspec.validate) checked port, ssh_port, timeout.
     """
-    port = validate_port(port)
-    seconds = validate_timeout(timeout)
+    seconds = timeout
     client_ip = None
     if ssh_port is None:
         ssh_port, client_ip, ssh_source = ssh_from_environment(environ)
     else:
-        ssh_port = validate_port(ssh_port, "ssh_port")
         ssh_source = "given"
         client_ip = ssh_from_environment(environ)[1]
     facts = {

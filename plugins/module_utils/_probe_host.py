@@ -9,6 +9,9 @@
 
 These replace the runbook's ``netstat -tlnp | grep 8000``, ``lsof -i :8000`` and
 ``ps aux | grep uvicorn`` with facts read from /proc (standard library only).
+
+The probes trust their arguments: the module's edge (its argument spec and
+_argspec.validate) checked them once; nothing here checks them again.
 """
 
 from __future__ import annotations
@@ -16,21 +19,9 @@ from __future__ import annotations
 import os
 
 from ansible_collections.beatsync.ops.plugins.module_utils import _procfs
-from ansible_collections.beatsync.ops.plugins.module_utils._validate import (
-    ProbeInputError,
-    normalize_service,
-    validate_port,
-    validate_word,
-)
 
 # Python interpreter options that take a separate argument (python -X dev -m uvicorn ...).
 _PY_OPTS_WITH_ARG = ("-X", "-W", "-Q", "--check-hash-based-pycs")
-
-
-def _validate_proc_root(proc_root):
-    if not isinstance(proc_root, str) or not proc_root or "\0" in proc_root:
-        raise ProbeInputError("proc_root must be a non-empty path, got %r" % (proc_root,))
-    return proc_root
 
 
 # --------------------------------------------------------------------------- port
@@ -43,9 +34,9 @@ def probe_port(port=8000, proc_root=_procfs.PROC_ROOT):
     listening is None only when /proc/net/tcp could not be read at all. A listener whose socket
     inode was found in no readable /proc/<pid>/fd has pid None and sets owner_unknown: something
     listens, but this probe may not see who (typically: it runs without privilege).
+
+    Trusts its arguments (checked at the module's edge): port an int in 1..65535, proc_root a path.
     """
-    port = validate_port(port)
-    proc_root = _validate_proc_root(proc_root)
     result = {"port": port, "listening": None, "listeners": [], "owner_unknown": False, "denied": 0, "error": None}
     seen = _procfs.read_listeners(port=port, proc_root=proc_root)
     if seen["errors"]:
@@ -145,11 +136,10 @@ def probe_process(pattern="uvicorn", app_spec="main:app", service="beatsync.serv
     {pid, ppid, uid, user, name, cmdline, cwd, started_at, uptime, rss_bytes, unit,
     under_service}. stray lists the pids of matching processes that are not in the service's
     cgroup (a copy started by hand and left running). The probe's own process is never listed.
+
+    Trusts its arguments (checked at the module's edge): service already normalised
+    (beatsync.service, not beatsync), pattern a non-empty word, app_spec a word or "".
     """
-    pattern = validate_word(pattern, "pattern")
-    app_spec = validate_word(app_spec, "app_spec", allow_empty=True)
-    service = normalize_service(service)
-    proc_root = _validate_proc_root(proc_root)
     result = {"pattern": pattern, "app_spec": app_spec, "service": service,
               "processes": [], "stray": [], "count": 0, "error": None}
     pids = _procfs.list_pids(proc_root)

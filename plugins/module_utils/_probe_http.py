@@ -8,8 +8,9 @@
 """HTTP probes of BeatSync: the health endpoint and the API docs (runbook step 4).
 
 Standard library only: this code runs on the managed host and in the EDA event source.
-Both probes validate their keyword arguments (ProbeInputError naming the option) and
-otherwise never raise: what went wrong is in ``error``/``error_class``/``problem``.
+Both probes trust their keyword arguments: the caller's edge checked them once (the modules'
+argument spec and _argspec.validate, the EDA source's parse_args). They never raise: what went
+wrong is in ``error``/``error_class``/``problem``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import time
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
-from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError, validate_timeout, validate_url_path
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 from ansible_collections.beatsync.ops.plugins.module_utils._http import (
     EXCERPT_CHARS,
     http_get,
@@ -34,8 +35,6 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_OPENAPI_PATH = "/openapi.json"
 HEALTH_MAX_BYTES = 65536
 DOCS_MAX_BYTES = 1024 * 1024
-MAX_RETRIES = 20
-MAX_DELAY = 60.0
 MAX_ASSETS = 50
 MAX_ASSET_URL = 2048
 
@@ -67,30 +66,6 @@ def _strict_json(data):
         return None, "body is not valid JSON: %s" % str(exc)[:200]
 
 
-def _validate_number(value, name, minimum, maximum):
-    try:
-        if isinstance(value, bool):
-            raise ValueError(value)
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ProbeInputError("%s must be a number, got %r" % (name, value))
-    if not minimum <= number <= maximum:
-        raise ProbeInputError("%s must be from %s to %s, got %s" % (name, minimum, maximum, value))
-    return number
-
-
-def _validate_int(value, name, minimum, maximum):
-    try:
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise ValueError(value)
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ProbeInputError("%s must be an integer, got %r" % (name, value))
-    if not minimum <= number <= maximum:
-        raise ProbeInputError("%s must be from %d to %d, got %d" % (name, minimum, maximum, number))
-    return number
-
-
 # ---------------------------------------------------------------------------------------
 # health
 
@@ -104,14 +79,8 @@ def probe_health(url=DEFAULT_HEALTH_URL, timeout=5, retries=0, delay=1, expected
     error_class: refused, timeout, reset, dns, tls, other (transport), http_error (status
     400 or more), bad_json (200 but not JSON), unhealthy (200 JSON whose ``status`` is not
     the expected value). The total time is at most (retries + 1) * timeout + retries * delay.
+    Trusts its arguments (checked at the caller's edge, _argspec.validate).
     """
-    parse_url(url, name="url")
-    timeout = validate_timeout(timeout)
-    retries = _validate_int(retries, "retries", 0, MAX_RETRIES)
-    delay = _validate_number(delay, "delay", 0, MAX_DELAY)
-    if not isinstance(expected_status, str) or not expected_status:
-        raise ProbeInputError("expected_status must be a non-empty string, got %r" % (expected_status,))
-    max_bytes = _validate_int(max_bytes, "max_bytes", 1, 64 * 1024 * 1024)
     started = time.monotonic()
     result = None
     for attempt in range(1, retries + 2):
@@ -266,16 +235,10 @@ def probe_docs(base_url=DEFAULT_BASE_URL, docs_path="/docs", openapi_path=None, 
     not_swagger_ui (any other answer that is not a Swagger UI page, e.g. a 404 from another
     server), openapi_broken (/docs fine but the OpenAPI document is not a 200 valid JSON
     document with an ``openapi`` version).
+    Trusts its arguments (checked at the caller's edge, _argspec.validate): base_url a valid
+    http(s) URL, docs_path and openapi_path URL paths (openapi_path None or "": not given).
     """
-    target = parse_url(base_url, name="base_url")
-    docs_path = validate_url_path(docs_path, "docs_path")
-    if openapi_path is not None and openapi_path != "":
-        openapi_path = validate_url_path(openapi_path, "openapi_path")
-    else:
-        openapi_path = None
-    timeout = validate_timeout(timeout)
-    max_bytes = _validate_int(max_bytes, "max_bytes", 1, 64 * 1024 * 1024)
-    origin = target["origin"]
+    origin = parse_url(base_url, name="base_url")["origin"]
     base = base_url.strip().rstrip("/")
 
     answer = http_get(base + docs_path, timeout, max_bytes=max_bytes, validate_certs=validate_certs,
@@ -301,7 +264,7 @@ def probe_docs(base_url=DEFAULT_BASE_URL, docs_path="/docs", openapi_path=None, 
     if docs["error"] is not None:
         docs["body_excerpt"] = text_excerpt(answer["body"], EXCERPT_CHARS)
 
-    if openapi_path is not None:
+    if openapi_path:
         openapi_url = base + openapi_path
     elif page["openapi_url"] and _same_origin(page["openapi_url"], origin):
         openapi_url = page["openapi_url"]

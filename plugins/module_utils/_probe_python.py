@@ -26,11 +26,7 @@ import os
 import re
 
 from ansible_collections.beatsync.ops.plugins.module_utils import _pyreq, _runas
-from ansible_collections.beatsync.ops.plugins.module_utils._common import (
-    ProbeInputError,
-    find_bin,
-    validate_timeout,
-)
+from ansible_collections.beatsync.ops.plugins.module_utils._common import find_bin
 
 DEFAULT_PYTHON = "/usr/bin/python3"
 DEFAULT_APP_DIR = "/opt/beatsync/web_service/backend"
@@ -125,29 +121,6 @@ def canonical_name(name):
 
 
 # ---------------------------------------------------------------- the probe
-def _validate(python, app_dir, requirements_file, app_module, modules):
-    for option, value in (("python", python), ("app_dir", app_dir), ("requirements_file", requirements_file),
-                          ("app_module", app_module)):
-        if value is None or (value == "" and option in ("requirements_file", "app_module")):
-            continue  # None: default interpreter; "": skip that check
-        if not isinstance(value, str) or not value.strip() or "\x00" in value:
-            raise ProbeInputError("%s must be a non-empty path string, got %r" % (option, value))
-    if not app_dir or not os.path.isabs(app_dir):
-        raise ProbeInputError("app_dir must be an absolute path, got %r" % (app_dir,))
-    if modules is None:
-        modules = list(DEFAULT_MODULES)
-    if isinstance(modules, str):
-        modules = [item.strip() for item in modules.split(",") if item.strip()]
-    if not isinstance(modules, (list, tuple)):
-        raise ProbeInputError("modules must be a list of Python module names, got %r" % (modules,))
-    if len(modules) > MAX_MODULES:
-        raise ProbeInputError("modules must list at most %d modules, got %d" % (MAX_MODULES, len(modules)))
-    for name in modules:
-        if not isinstance(name, str) or not _MODULE_NAME.match(name):
-            raise ProbeInputError("modules must be Python module names such as fastapi, got %r" % (name,))
-    return list(modules)
-
-
 def _resolve_python(python):
     if os.sep in python:
         if os.path.isfile(python) and os.access(python, os.X_OK):
@@ -182,10 +155,10 @@ def probe_deps(python=None, app_dir=DEFAULT_APP_DIR, requirements_file="requirem
     as them (_runas.run_as, `-I`, a clean environment, WorkingDirectory entered as the user).
     Requirements are checked in that interpreter by _pyreq (shipped as its source): PEP 508
     markers evaluated in its environment, PEP 440 comparisons, `-r` includes followed (bounded).
-    Returns the `deps` facts of docs/architecture.md.
+    Returns the `deps` facts of docs/architecture.md. Trusts its arguments: the module's edge
+    (_argspec.validate) checked them once.
     """
-    modules = _validate(python, app_dir, requirements_file, app_module, modules)
-    seconds = validate_timeout(timeout)
+    modules, seconds = list(DEFAULT_MODULES if modules is None else modules), timeout
     python = python or DEFAULT_PYTHON
     requirements_path = os.path.join(app_dir, requirements_file) if requirements_file else None
     module_path = os.path.join(app_dir, app_module) if app_module else None

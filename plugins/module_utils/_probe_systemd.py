@@ -8,20 +8,14 @@
 """probe_unit(...): the runbook's `systemctl status beatsync` and
 `cat /etc/systemd/system/beatsync.service` as facts (the journal: _journal.probe_journal).
 
-Standard library only: this code runs on the managed host.
+Standard library only: this code runs on the managed host. probe_unit trusts its arguments:
+the module's edge (argument spec and _argspec.validate) checked them once.
 """
 
 from __future__ import annotations
 
 from ansible_collections.beatsync.ops.plugins.module_utils import _bind, _redact, _systemd, _unit_merge
 from ansible_collections.beatsync.ops.plugins.module_utils._common import find_bin, run_cmd
-from ansible_collections.beatsync.ops.plugins.module_utils._validate import (
-    ProbeInputError,
-    normalize_service,
-    validate_timeout,
-)
-
-MAX_CANONICAL_CHARS = 64 * 1024
 MAX_CAT_BYTES = 1024 * 1024
 MAX_DRIFT_ITEMS = 20
 
@@ -67,13 +61,10 @@ def probe_unit(service="beatsync.service", canonical_unit=None, systemctl_path=N
     (_bind.uvicorn_bind, with the path and line that say so), `canonical_bind` the canonical
     unit's. Environment= values and secret-named settings are redacted in everything returned.
     No systemd -> systemd false and an error; unknown unit -> present false.
+    Trusts its arguments (checked at the edge): service normalised (beatsync.service), timeout
+    seconds > 0, canonical_unit None or text of at most _argspec.MAX_CANONICAL_CHARS.
     """
-    name = normalize_service(service)
-    seconds = validate_timeout(timeout)
-    if canonical_unit is not None and not isinstance(canonical_unit, str):
-        raise ProbeInputError("canonical_unit must be the unit file text (a string), got %s" % type(canonical_unit).__name__)
-    if canonical_unit is not None and len(canonical_unit) > MAX_CANONICAL_CHARS:
-        raise ProbeInputError("canonical_unit must be at most %d characters, got %d" % (MAX_CANONICAL_CHARS, len(canonical_unit)))
+    name, seconds = service, timeout
     facts = _empty_unit(name)
 
     systemctl = find_bin("systemctl", systemctl_path)

@@ -111,3 +111,75 @@ def normalize_service(service, name="service"):
     if not service.endswith(UNIT_SUFFIXES):
         service += ".service"
     return service
+
+
+def validate_number(value, name, minimum, maximum):
+    """Return value as a float within [minimum, maximum] or raise ProbeInputError."""
+    try:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ProbeInputError("%s must be a number, got %r" % (name, value)) from None
+    if not minimum <= number <= maximum:
+        raise ProbeInputError("%s must be from %s to %s, got %s" % (name, minimum, maximum, value))
+    return number
+
+
+def validate_int_range(value, name, minimum, maximum):
+    """Return value as an int within [minimum, maximum] (no fractional floats) or raise ProbeInputError."""
+    try:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError(value)
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ProbeInputError("%s must be an integer, got %r" % (name, value)) from None
+    if not minimum <= number <= maximum:
+        raise ProbeInputError("%s must be from %d to %d, got %d" % (name, minimum, maximum, number))
+    return number
+
+
+def validate_nonempty_str(value, name):
+    """A non-empty string, or ProbeInputError."""
+    if not isinstance(value, str) or not value:
+        raise ProbeInputError("%s must be a non-empty string, got %r" % (name, value))
+    return value
+
+
+def validate_text(value, name, maximum, what="text"):
+    """None, or a string of at most maximum characters (e.g. a unit file's text)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ProbeInputError("%s must be the %s (a string), got %s" % (name, what, type(value).__name__))
+    if len(value) > maximum:
+        raise ProbeInputError("%s must be at most %d characters, got %d" % (name, maximum, len(value)))
+    return value
+
+
+def validate_path_string(value, name, allow_empty=False):
+    """None, a non-empty path string without NUL ("" too when allow_empty: skip that check)."""
+    if value is None or (value == "" and allow_empty):
+        return value
+    if not isinstance(value, str) or not value.strip() or "\x00" in value:
+        raise ProbeInputError("%s must be a non-empty path string, got %r" % (name, value))
+    return value
+
+
+# A dotted Python module name (fastapi, uvicorn.workers).
+_MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+MAX_MODULES = 50
+
+
+def validate_module_names(value, name="modules", maximum=MAX_MODULES):
+    """A list of Python module names ("a, b" is split on commas), at most maximum of them."""
+    if isinstance(value, str):
+        value = [item.strip() for item in value.split(",") if item.strip()]
+    if not isinstance(value, (list, tuple)):
+        raise ProbeInputError("%s must be a list of Python module names, got %r" % (name, value))
+    if len(value) > maximum:
+        raise ProbeInputError("%s must list at most %d modules, got %d" % (name, maximum, len(value)))
+    for item in value:
+        if not isinstance(item, str) or not _MODULE_NAME.match(item):
+            raise ProbeInputError("%s must be Python module names such as fastapi, got %r" % (name, item))
+    return list(value)

@@ -196,8 +196,9 @@ error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
+from ansible_collections.beatsync.ops.plugins.module_utils._argspec import validate
 from ansible_collections.beatsync.ops.plugins.module_utils._probe_python import probe_deps
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
 
 def main():
@@ -215,9 +216,10 @@ def main():
         supports_check_mode=True,
     )
     try:
-        facts = probe_deps(**module.params)
+        params = validate(module.params)
     except ProbeInputError as exc:
         module.fail_json(msg=str(exc))
+    facts = probe_deps(**params)
     module.exit_json(changed=False, **facts)
 
 

@@ -133,7 +133,7 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ beatsync_outcome.root_cause }}: {{ beatsync_outcome.plan | map(attribute='action') | list }}"
 
-- name: Set port, service and timeout once for every beatsync.ops module of a play
+- name: Set port, service and timeout once for every member of the beatsync.ops.beatsync action group
   module_defaults:
     group/beatsync.ops.beatsync:
       port: 8080

@@ -200,26 +200,27 @@ problem:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
+from ansible_collections.beatsync.ops.plugins.module_utils._argspec import TIMEOUT, spec, validate
 from ansible_collections.beatsync.ops.plugins.module_utils._probe_http import probe_docs
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=spec(TIMEOUT, dict(
             base_url=dict(type="str", default="http://127.0.0.1:8000"),
             docs_path=dict(type="str", default="/docs"),
             openapi_path=dict(type="str"),
-            timeout=dict(type="float", default=5),
             max_bytes=dict(type="int", default=1048576),
             validate_certs=dict(type="bool", default=True),
-        ),
+        )),
         supports_check_mode=True,
     )
     try:
-        facts = probe_docs(**module.params)
+        params = validate(module.params)
     except ProbeInputError as exc:
         module.fail_json(msg=str(exc))
+    facts = probe_docs(**params)
     module.exit_json(changed=False, **facts)
 
 

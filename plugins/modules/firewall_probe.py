@@ -124,23 +124,21 @@ error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
+from ansible_collections.beatsync.ops.plugins.module_utils._argspec import PORT, TIMEOUT, spec, validate
 from ansible_collections.beatsync.ops.plugins.module_utils._probe_firewall import probe_firewall
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            port=dict(type="int", default=8000),
-            ssh_port=dict(type="int"),
-            timeout=dict(type="float", default=5),
-        ),
+        argument_spec=spec(PORT, TIMEOUT, dict(ssh_port=dict(type="int"))),
         supports_check_mode=True,
     )
     try:
-        facts = probe_firewall(ufw_path=module.get_bin_path("ufw"), **module.params)
+        params = validate(module.params)
     except ProbeInputError as exc:
         module.fail_json(msg=str(exc))
+    facts = probe_firewall(ufw_path=module.get_bin_path("ufw"), **params)
     module.exit_json(changed=False, **facts)
 
 

@@ -147,27 +147,28 @@ body_excerpt:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
+from ansible_collections.beatsync.ops.plugins.module_utils._argspec import TIMEOUT, spec, validate
 from ansible_collections.beatsync.ops.plugins.module_utils._probe_http import probe_health
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=spec(TIMEOUT, dict(
             url=dict(type="str", default="http://127.0.0.1:8000/api/health"),
-            timeout=dict(type="float", default=5),
             retries=dict(type="int", default=0),
             delay=dict(type="float", default=1),
             expected_status=dict(type="str", default="healthy"),
             max_bytes=dict(type="int", default=65536),
             validate_certs=dict(type="bool", default=True),
-        ),
+        )),
         supports_check_mode=True,
     )
     try:
-        facts = probe_health(**module.params)
+        params = validate(module.params)
     except ProbeInputError as exc:
         module.fail_json(msg=str(exc))
+    facts = probe_health(**params)
     module.exit_json(changed=False, **facts)
 
 

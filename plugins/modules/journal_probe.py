@@ -95,23 +95,21 @@ error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
+from ansible_collections.beatsync.ops.plugins.module_utils._argspec import SERVICE, TIMEOUT, spec, validate
 from ansible_collections.beatsync.ops.plugins.module_utils._journal import probe_journal
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            service=dict(type="str", default="beatsync.service"),
-            lines=dict(type="int", default=50),
-            timeout=dict(type="float", default=5),
-        ),
+        argument_spec=spec(SERVICE, TIMEOUT, dict(lines=dict(type="int", default=50))),
         supports_check_mode=True,
     )
     try:
-        facts = probe_journal(journalctl_path=module.get_bin_path("journalctl"), **module.params)
+        params = validate(module.params)
     except ProbeInputError as exc:
         module.fail_json(msg=str(exc))
+    facts = probe_journal(journalctl_path=module.get_bin_path("journalctl"), **params)
     module.exit_json(changed=False, **facts)
 
 

@@ -129,19 +129,18 @@ listeners:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
+from ansible_collections.beatsync.ops.plugins.module_utils._argspec import PORT, spec, validate
 from ansible_collections.beatsync.ops.plugins.module_utils._probe_host import probe_port
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(port=dict(type="int", default=8000)),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=spec(PORT), supports_check_mode=True)
     try:
-        facts = probe_port(port=module.params["port"])
+        params = validate(module.params)
     except ProbeInputError as exc:
         module.fail_json(msg=str(exc))
+    facts = probe_port(port=params["port"])
     module.exit_json(changed=False, **facts)
 
 

@@ -144,27 +144,24 @@ processes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
+from ansible_collections.beatsync.ops.plugins.module_utils._argspec import SERVICE, spec, validate
 from ansible_collections.beatsync.ops.plugins.module_utils._probe_host import probe_process
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=spec(SERVICE, dict(
             pattern=dict(type="str", default="uvicorn"),
             app_spec=dict(type="str", default="main:app"),
-            service=dict(type="str", default="beatsync.service"),
-        ),
+        )),
         supports_check_mode=True,
     )
     try:
-        facts = probe_process(
-            pattern=module.params["pattern"],
-            app_spec=module.params["app_spec"],
-            service=module.params["service"],
-        )
+        params = validate(module.params)
     except ProbeInputError as exc:
         module.fail_json(msg=str(exc))
+    facts = probe_process(pattern=params["pattern"], app_spec=params["app_spec"], service=params["service"])
     module.exit_json(changed=False, **facts)
 
 

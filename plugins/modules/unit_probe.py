@@ -241,23 +241,21 @@ error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
+from ansible_collections.beatsync.ops.plugins.module_utils._argspec import SERVICE, TIMEOUT, spec, validate
 from ansible_collections.beatsync.ops.plugins.module_utils._probe_systemd import probe_unit
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            service=dict(type="str", default="beatsync.service"),
-            canonical_unit=dict(type="str", no_log=True),
-            timeout=dict(type="float", default=5),
-        ),
+        argument_spec=spec(SERVICE, TIMEOUT, dict(canonical_unit=dict(type="str", no_log=True))),
         supports_check_mode=True,
     )
     try:
-        facts = probe_unit(systemctl_path=module.get_bin_path("systemctl"), **module.params)
+        params = validate(module.params)
     except ProbeInputError as exc:
         module.fail_json(msg=str(exc))
+    facts = probe_unit(systemctl_path=module.get_bin_path("systemctl"), **params)
     facts["unit_diff"] = facts.pop("diff")
     module.exit_json(changed=False, **facts)
 

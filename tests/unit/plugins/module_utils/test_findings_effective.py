@@ -39,7 +39,7 @@ def replay(tmp_path, show, cat):
 def unit_facts(tmp_path, name, cat=None):
     show = (SYSTEMD / ("show-merge-%s.txt" % name)).read_text()
     cat = cat if cat is not None else (SYSTEMD / ("cat-merge-%s.txt" % name)).read_text()
-    return probe_systemd.probe_unit(service="beatsync", canonical_unit=CANONICAL, systemctl_path=replay(tmp_path, show, cat))
+    return probe_systemd.probe_unit(service="beatsync.service", canonical_unit=CANONICAL, systemctl_path=replay(tmp_path, show, cat))
 
 
 def test_execstart_dropin_is_drift_named_with_path_and_lines(tmp_path):

@@ -13,7 +13,6 @@ import pytest
 
 from ansible_collections.beatsync.ops.plugins.module_utils import _procfs
 from ansible_collections.beatsync.ops.plugins.module_utils import _probe_host as probe_host
-from ansible_collections.beatsync.ops.plugins.module_utils._common import ProbeInputError
 
 RECORDED = Path(__file__).resolve().parents[3] / "unit" / "fixtures" / "procfs"
 BTIME = 1767225600          # 2026-01-01T00:00:00Z, in stat_host
@@ -318,12 +317,6 @@ def test_probe_port_unreadable_proc(tmp_path):
     assert "net/tcp" in facts["error"]
 
 
-@pytest.mark.parametrize("port", [0, 70000, "abc", -1, None, True, 8000.5, ""])
-def test_probe_port_bad_input(port):
-    with pytest.raises(ProbeInputError, match="port"):
-        probe_host.probe_port(port=port)
-
-
 def test_probe_process_recorded(proc_tree):
     facts = probe_host.probe_process(proc_root=str(proc_tree))
     assert facts["pattern"] == "uvicorn"
@@ -345,7 +338,8 @@ def test_probe_process_configurable(proc_tree):
     assert probe_host.probe_process(app_spec="", proc_root=root)["count"] == 3
     assert probe_host.probe_process(pattern="gunicorn", proc_root=root)["count"] == 0
     assert probe_host.probe_process(pattern="grep", app_spec="uvicorn main:app", proc_root=root)["count"] == 1
-    facts = probe_host.probe_process(service="beatsync", proc_root=root)
+    # The probe trusts a normalised service name (the module's edge turns "beatsync" into it).
+    facts = probe_host.probe_process(service="beatsync.service", proc_root=root)
     assert facts["service"] == "beatsync.service"
     assert facts["stray"] == [5151]
     assert probe_host.probe_process(service="other.service", proc_root=root)["stray"] == [4242, 5151]
@@ -355,16 +349,6 @@ def test_probe_process_empty_proc(tmp_path):
     facts = probe_host.probe_process(proc_root=str(tmp_path))
     assert facts["count"] == 0
     assert "no processes" in facts["error"]
-
-
-@pytest.mark.parametrize("kwargs,option", [
-    ({"pattern": ""}, "pattern"), ({"pattern": None}, "pattern"), ({"pattern": " uvicorn"}, "pattern"),
-    ({"app_spec": 5}, "app_spec"), ({"service": ""}, "service"), ({"service": "a/b"}, "service"),
-    ({"service": "beat sync"}, "service"), ({"proc_root": ""}, "proc_root"),
-])
-def test_probe_process_bad_input(kwargs, option):
-    with pytest.raises(ProbeInputError, match=option):
-        probe_host.probe_process(**kwargs)
 
 
 # --------------------------------------------------------------------------- command line matching
