@@ -44,6 +44,8 @@ MAX_OUTPUT_BYTES = 1024 * 1024
 MARKER = "@@BEATSYNC-DEPS-JSON@@"
 
 _MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
 # ---------------------------------------------------------------- names
 def canonical_name(name):
     """PEP 503 normalised project name."""
