@@ -9,12 +9,12 @@
 `pip3 install -r requirements.txt` question and "check the code for syntax errors", asked of
 the interpreter the unit really runs.
 
-Two small standard-library-only scripts run in that interpreter (`python -I -c`, as the unit's
-User=/Group= through _runas, cwd the app dir): one imports each module and compiles the app
-module from source (no .pyc is written); the other is _pyreq.py's own source, which parses
-requirements.txt (following `-r` includes, bounded), evaluates PEP 508 markers in that
+One run of that interpreter answers everything (`python -I -c <_pyreq.py's source>`, the
+request on stdin, as the unit's User=/Group= through _runas, cwd the app dir): _pyreq.deps_check()
+parses requirements.txt (following `-r` includes, bounded), evaluates PEP 508 markers in that
 interpreter's environment and compares installed versions as PEP 440 does (pip's vendored
-`packaging` when importable there, else _pyreq's standard-library subset).
+`packaging` when importable there, else _pyreq's standard-library subset), then imports each
+module and compiles the app module from source (no .pyc is written).
 
 Standard library only: this code runs on the managed host.
 """
@@ -25,93 +25,19 @@ import json
 import os
 import re
 
-from ansible_collections.beatsync.ops.plugins.module_utils import _pyreq, _runas
+# _pyreq is not imported here: its source is read (_pyreq_source) and run in the app's
+# interpreter; compiling it in this process too cost ~10 ms of every diagnosis.
+from ansible_collections.beatsync.ops.plugins.module_utils import _runas
 from ansible_collections.beatsync.ops.plugins.module_utils._common import find_bin
 
 DEFAULT_PYTHON = "/usr/bin/python3"
 DEFAULT_APP_DIR = "/opt/beatsync/web_service/backend"
 DEFAULT_MODULES = ("fastapi", "uvicorn")
 MAX_REQUIREMENTS = 500
-MAX_MODULES = 50
 MAX_SOURCE_BYTES = 5 * 1024 * 1024
 MAX_OUTPUT_BYTES = 1024 * 1024
 MARKER = "@@BEATSYNC-DEPS-JSON@@"
 
-_MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-# Runs in the target interpreter: standard library only, Python 3.5+ syntax (no f-strings).
-DEPS_SCRIPT = r'''
-import json, sys
-def _main():
-    req = json.loads(sys.argv[1])
-    import os
-    out = {"python_version": sys.version.split()[0], "executable": sys.executable, "uid": os.getuid(),
-           "imports": {}, "dists": {}, "syntax": None}
-    try:
-        from importlib import metadata as md
-    except ImportError:
-        md = None
-    def candidates(name):
-        low = name.lower()
-        seen = []
-        for cand in (name, low, low.replace("_", "-"), low.replace("-", "_"), low.replace(".", "-")):
-            if cand not in seen:
-                seen.append(cand)
-        return seen
-    def dist_version(name):
-        if md is None:
-            return None, "importlib.metadata is not available (Python < 3.8)"
-        for cand in candidates(name):
-            try:
-                return md.version(cand), None
-            except Exception:
-                pass
-        return None, "not installed"
-    import importlib
-    for mod in req["modules"]:
-        entry = {"ok": False, "version": None, "error": None, "missing_name": None}
-        try:
-            module = importlib.import_module(mod)
-        except BaseException as exc:
-            entry["error"] = ("%s: %s" % (type(exc).__name__, exc))[:500]
-            if isinstance(exc, ImportError):
-                entry["missing_name"] = getattr(exc, "name", None)
-        else:
-            entry["ok"] = True
-            version, _err = dist_version(mod.split(".")[0])
-            if version is None:
-                version = getattr(module, "__version__", None)
-            entry["version"] = None if version is None else str(version)[:100]
-        out["imports"][mod] = entry
-    for name in req["dists"]:
-        version, err = dist_version(name)
-        out["dists"][name] = {"version": version, "error": err}
-    path = req.get("app_module")
-    if path:
-        syn = {"checked": False, "ok": None, "file": path, "line": None, "offset": None, "message": None, "text": None}
-        try:
-            with open(path, "rb") as handle:
-                source = handle.read(req["max_source"] + 1)
-        except (IOError, OSError) as exc:
-            syn["message"] = "cannot read %s: %s" % (path, getattr(exc, "strerror", None) or exc)
-        else:
-            if len(source) > req["max_source"]:
-                syn["message"] = "%s is larger than %d bytes: not compiled" % (path, req["max_source"])
-            else:
-                syn["checked"] = True
-                try:
-                    compile(source, path, "exec", dont_inherit=True)
-                    syn["ok"] = True
-                except SyntaxError as exc:
-                    syn.update(ok=False, file=exc.filename or path, line=exc.lineno, offset=exc.offset,
-                               message="%s: %s" % (type(exc).__name__, exc.msg),
-                               text=(exc.text or "").rstrip()[:300] or None)
-                except (ValueError, TypeError) as exc:
-                    syn.update(ok=False, message="%s: %s" % (type(exc).__name__, exc))
-        out["syntax"] = syn
-    sys.stdout.write("\n" + req["marker"] + json.dumps(out) + "\n")
-    sys.stdout.flush()
-_main()
-'''
 
 
 # ---------------------------------------------------------------- names
@@ -182,17 +108,20 @@ def probe_deps(python=None, app_dir=DEFAULT_APP_DIR, requirements_file="requirem
     facts["interpreter_found"] = True
     facts["interpreter"] = interpreter
 
+    # One run of the app's interpreter answers the requirements check, the imports and the
+    # syntax check (_pyreq.deps_check); -r bounds are _pyreq's defaults.
     request = {
-        "modules": modules,
-        "dists": [],
-        "app_module": module_path if facts["app_dir_exists"] or (module_path and os.path.isabs(app_module)) else None,
-        "max_source": MAX_SOURCE_BYTES,
+        "requirements_file": requirements_path if requirements_path and facts["requirements_found"] else None,
         "marker": MARKER,
+        "deps": {"modules": modules, "dists": [], "max_source": MAX_SOURCE_BYTES,
+                 "app_module": module_path if facts["app_dir_exists"] or (module_path and os.path.isabs(app_module)) else None},
     }
     cwd = app_dir if facts["app_dir_exists"] else "/"
-    cmd = _run_in(interpreter, request, cwd, seconds, user, group, facts["run_as"])
-    report = _parse_report(cmd["stdout"])
-    if report is None:
+    cmd = _as_user([interpreter, "-I", "-c", _pyreq_source()], cwd, seconds, user, group, stdin=json.dumps(request),
+                   record=facts["run_as"])
+    answer = _parse_report(cmd["stdout"])
+    report = answer.get("deps") if answer else None
+    if not isinstance(report, dict):
         tail = " ".join((cmd["stderr"] or cmd["stdout"] or "").strip().splitlines()[-3:])[:500]
         errors.append("running the dependency check in %s failed: %s" % (
             interpreter, cmd["error"] or "exit %s: %s" % (cmd["rc"], tail or "no output")))
@@ -212,8 +141,12 @@ def probe_deps(python=None, app_dir=DEFAULT_APP_DIR, requirements_file="requirem
             elif entry.get("error", "").startswith(("ModuleNotFoundError", "ImportError")):
                 missing.append(name.split(".", 1)[0])
     unsatisfied = []
-    if requirements_path and facts["requirements_found"]:
-        checked = _run_pyreq(interpreter, requirements_path, cwd, seconds, user, group)
+    if request["requirements_file"]:
+        checked = answer.get("requirements")
+        if not isinstance(checked, dict):
+            checked = {"error": "the requirements check in %s answered no object" % interpreter}
+        elif checked.get("crashed"):
+            checked = {"error": "checking the requirements in %s failed: %s" % (interpreter, checked["crashed"])}
         if checked.get("error"):
             errors.append(checked["error"])
         facts["requirements_backend"] = checked.get("backend")
@@ -239,13 +172,11 @@ def probe_deps(python=None, app_dir=DEFAULT_APP_DIR, requirements_file="requirem
 def _requirement_fact(result):
     """One _pyreq check result as a `deps.requirements` entry."""
     line = result.get("requirement") or result.get("line") or ""
-    specifier, marker = None, None
-    try:
-        parsed = _pyreq.Requirement(line)
-        specifier = str(parsed.specifier) or None
-        marker = str(parsed.marker) if parsed.marker is not None else None
-    except ValueError:
-        pass
+    if "specifier_text" in result:          # parsed by _pyreq in the app's interpreter (deps_check)
+        specifier, marker = result["specifier_text"], result["marker_text"]
+    else:
+        from ansible_collections.beatsync.ops.plugins.module_utils import _pyreq  # pylint: disable=import-outside-toplevel
+        specifier, marker = _pyreq._requirement_texts(line)  # pylint: disable=protected-access
     status = result.get("status") or "invalid"
     error = result.get("error")
     if status == "mismatch":
@@ -261,17 +192,17 @@ def _requirement_fact(result):
 
 
 def _pyreq_source():
-    """The source of module_utils/_pyreq.py (from AnsiballZ's zip or the file): the script the
-    app's interpreter runs."""
-    loader = getattr(_pyreq, "__loader__", None)
+    """The source of module_utils/_pyreq.py, the script the app's interpreter runs: read from
+    AnsiballZ's zip (or the file) next to this one, without importing it here."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_pyreq.py")
+    loader = globals().get("__loader__")
     try:
-        source = loader.get_source(_pyreq.__name__) if loader is not None else None
-    except (ImportError, OSError, AttributeError):
-        source = None
-    if not source:
-        with open(_pyreq.__file__, "r", encoding="utf-8") as handle:
-            source = handle.read()
-    return source
+        if loader is not None and hasattr(loader, "get_data"):
+            return loader.get_data(path).decode("utf-8")
+    except (OSError, ValueError):
+        pass
+    with open(path, "r", encoding="utf-8") as handle:
+        return handle.read()
 
 
 def _as_user(argv, cwd, seconds, user, group, stdin=None, record=None):
@@ -292,26 +223,6 @@ def _as_user(argv, cwd, seconds, user, group, stdin=None, record=None):
     if result["timed_out"]:
         result["error"] = "the check in %s did not finish within %s seconds" % (argv[0], seconds)
     return result
-
-
-def _run_pyreq(interpreter, requirements_path, cwd, seconds, user, group):
-    """_pyreq.probe() in the app's interpreter: {results, files, errors, backend, ...} or {error}."""
-    request = json.dumps({"requirements_file": requirements_path, "max_depth": _pyreq.MAX_DEPTH,
-                          "max_files": _pyreq.MAX_FILES})
-    cmd = _as_user([interpreter, "-I", "-c", _pyreq_source()], cwd, seconds, user, group, stdin=request)
-    try:
-        answer = json.loads((cmd["stdout"] or "").strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        tail = " ".join((cmd["stderr"] or "").strip().splitlines()[-3:])[:500]
-        return {"error": "checking the requirements in %s failed: %s" % (
-            interpreter, cmd["error"] or "exit %s: %s" % (cmd["rc"], tail or "no output"))}
-    return answer if isinstance(answer, dict) else {"error": "the requirements check in %s answered no object" % interpreter}
-
-
-def _run_in(interpreter, request, cwd, seconds, user=None, group=None, record=None):
-    """Run DEPS_SCRIPT in interpreter as the unit's user, in cwd."""
-    argv = [interpreter, "-I", "-c", DEPS_SCRIPT, json.dumps(request)]
-    return _as_user(argv, cwd, seconds, user, group, record=record)
 
 
 def _parse_report(stdout):

@@ -43,7 +43,8 @@ __all__ = [
     "Version", "parse_version", "compare_versions", "canonicalize_name",
     "Specifier", "SpecifierSet", "Marker", "Requirement", "default_environment",
     "parse_requirements_text", "parse_requirements_file",
-    "vendored_packaging", "check_requirement", "check_requirements", "installed_versions", "probe", "main",
+    "vendored_packaging", "check_requirement", "check_requirements", "installed_versions", "probe", "deps_check",
+    "main",
 ]
 
 MAX_FILE_BYTES = 1024 * 1024     # one requirements file
@@ -946,6 +947,12 @@ def _strip_options(line):
 
 def installed_versions():
     """{canonical name: version} of the distributions the running interpreter sees."""
+    versions = _scan_metadata()
+    return _importlib_versions() if versions is None else versions
+
+
+def _importlib_versions():
+    """installed_versions() as importlib.metadata answers it."""
     versions = {}
     try:
         from importlib import metadata  # Python 3.8+
@@ -959,6 +966,103 @@ def installed_versions():
         if name and canonicalize_name(name) not in versions:
             versions[canonicalize_name(name)] = dist.version
     return versions
+
+
+# importlib.metadata costs ~35 ms of CPU to import (email, zipfile, pathlib, csv) in every
+# diagnosis, for a loop that reads the Name and Version headers of a few METADATA files.
+# _scan_metadata() walks sys.path the way importlib.metadata's MetadataPathFinder does on
+# Python 3.10+ (FastPath.children / Lookup / PathDistribution.metadata, the same in 3.10-3.13)
+# and reads the headers as email.feedparser with the compat32 policy does, so it gives
+# the same answer; anything it does not copy (another finder with find_distributions on
+# sys.meta_path, a zip on sys.path, an unreadable file) makes it answer None, and then
+# importlib.metadata itself is asked.
+_HEADER_RE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
+
+
+def _scan_metadata():
+    """installed_versions() without importlib.metadata, or None when it cannot say the same."""
+    if sys.version_info < (3, 10):
+        return None
+    for finder in sys.meta_path:
+        if getattr(finder, "find_distributions", None) is not None and \
+                getattr(finder, "__name__", None) != "PathFinder":
+            return None
+    versions = {}
+    for entry in sys.path:
+        try:
+            children = os.listdir(entry or ".")
+        except OSError:
+            if os.path.isfile(entry):
+                return None                 # a zip on sys.path: importlib.metadata reads it
+            continue
+        base = os.path.basename(entry).lower()
+        infos, eggs = {}, []
+        for child in children:
+            low = child.lower()
+            if low.endswith((".dist-info", ".egg-info")):
+                key = re.sub(r"[-_.]+", "-", low.rpartition(".")[0].partition("-")[0]).lower().replace("-", "_")
+                infos.setdefault(key, []).append(child)
+            elif base.endswith(".egg") and low == "egg-info":
+                eggs.append(child)
+        for child in [item for group in infos.values() for item in group] + eggs:
+            headers = _metadata_headers(os.path.join(entry or ".", child))
+            if headers is None or "\n" in (headers.get("name") or "") + (headers.get("version") or ""):
+                return None                 # folded headers: importlib.metadata re-indents them (3.10 unlike 3.11)
+            name = headers.get("name")
+            if name and canonicalize_name(name) not in versions:
+                versions[canonicalize_name(name)] = headers.get("version")
+    return versions
+
+
+def _metadata_headers(path):
+    """{lowercased header: first value} of METADATA, else PKG-INFO, else the egg-info file
+    itself, parsed as email.message_from_string does; {} when unreadable as importlib.metadata
+    skips it; None for an error importlib.metadata would not swallow."""
+    text = None
+    for name in ("METADATA", "PKG-INFO", ""):
+        try:
+            with open(os.path.join(path, name) if name else path, "r", encoding="utf-8") as handle:
+                text = handle.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+            continue
+        except UnicodeDecodeError:
+            return {}                       # dist.metadata raises: installed_versions skips it
+        except OSError:
+            return None
+        if text:
+            break
+    if not text:
+        return {}
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1][:-1]
+    block = []
+    for line in lines:
+        if not line or not _HEADER_RE.match(line):
+            break                           # the blank separator line, or the body begins
+        block.append(line)
+    headers, last = {}, None
+    for lineno, line in enumerate(block):
+        if line[0] in " \t":
+            if last is not None:
+                last.append(line)
+            continue
+        if last is not None:
+            _set_header(headers, last)
+            last = None
+        if line.startswith("From "):
+            if lineno == len(block) - 1 and lineno:
+                break
+            continue
+        if line.find(":") > 0:
+            last = [line]
+    if last is not None:
+        _set_header(headers, last)
+    return headers
+
+
+def _set_header(headers, source_lines):
+    name, value = source_lines[0].split(":", 1)
+    headers.setdefault(name.lower(), (value.lstrip(" \t") + "".join(source_lines[1:])).rstrip("\r\n"))
 
 
 def _scan_dist_info():  # pragma: no cover - only on Python < 3.8
@@ -1003,6 +1107,112 @@ def probe(request):
     }
 
 
+# --------------------------------------------------------------------------- the deps probe's one run
+
+def deps_check(request):
+    """Everything the diagnose ``deps`` probe asks the app's interpreter, in one run of it
+    (module_utils/_probe_python.py sends this file's source as ``python -I -c``).
+
+    request: probe()'s request when "requirements_file" is set, plus "deps": {"modules": [names
+    to import], "dists": [names whose version to read], "app_module": path to compile or None,
+    "max_source": bytes}. Returns {"deps": {python_version, executable, uid, imports, dists,
+    syntax}, "requirements": probe()'s answer with "specifier"/"marker" text per result, or
+    {"crashed": "Type: message"}, or None}. The requirements are checked first, before any
+    import of the app's modules can change this interpreter.
+    """
+    answer = {"deps": None, "requirements": None}
+    if request.get("requirements_file"):
+        try:
+            answer["requirements"] = probe(request)
+            for result in answer["requirements"]["results"]:
+                result["specifier_text"], result["marker_text"] = _requirement_texts(
+                    result.get("requirement") or result.get("line") or "")
+        except Exception as exc:  # pylint: disable=broad-except  # reported, the imports still run
+            answer["requirements"] = {"crashed": ("%s: %s" % (type(exc).__name__, exc))[:500]}
+    answer["deps"] = _deps_report(request.get("deps") or {})
+    return answer
+
+
+def _requirement_texts(line):
+    """(specifier, marker) of a requirement line as text (None when empty/absent or unparsable)."""
+    try:
+        parsed = Requirement(line)
+    except ValueError:
+        return None, None
+    return str(parsed.specifier) or None, str(parsed.marker) if parsed.marker is not None else None
+
+
+def _dist_version(name):
+    """(version, error) of the distribution providing module name (a few spellings tried)."""
+    try:
+        from importlib import metadata  # imported only here: most runs read no versions this way
+    except ImportError:
+        return None, "importlib.metadata is not available (Python < 3.8)"
+    low = name.lower()
+    seen = []
+    for cand in (name, low, low.replace("_", "-"), low.replace("-", "_"), low.replace(".", "-")):
+        if cand in seen:
+            continue
+        seen.append(cand)
+        try:
+            return metadata.version(cand), None
+        except Exception:  # pylint: disable=broad-except  # PackageNotFoundError or a broken METADATA
+            pass
+    return None, "not installed"
+
+
+def _deps_report(req):
+    """Import each module, read versions, compile the app module from source (no .pyc)."""
+    import importlib
+    out = {"python_version": sys.version.split()[0], "executable": sys.executable, "uid": os.getuid(),
+           "imports": {}, "dists": {}, "syntax": None}
+    for mod in req.get("modules") or []:
+        entry = {"ok": False, "version": None, "error": None, "missing_name": None}
+        try:
+            module = importlib.import_module(mod)
+        except BaseException as exc:  # pylint: disable=broad-except  # SystemExit/KeyboardInterrupt of an import too
+            entry["error"] = ("%s: %s" % (type(exc).__name__, exc))[:500]
+            if isinstance(exc, ImportError):
+                entry["missing_name"] = getattr(exc, "name", None)
+        else:
+            entry["ok"] = True
+            version, _err = _dist_version(mod.split(".")[0])
+            if version is None:
+                version = getattr(module, "__version__", None)
+            entry["version"] = None if version is None else str(version)[:100]
+        out["imports"][mod] = entry
+    for name in req.get("dists") or []:
+        version, err = _dist_version(name)
+        out["dists"][name] = {"version": version, "error": err}
+    path = req.get("app_module")
+    if path:
+        out["syntax"] = _syntax(path, int(req.get("max_source") or MAX_FILE_BYTES))
+    return out
+
+
+def _syntax(path, max_source):
+    syn = {"checked": False, "ok": None, "file": path, "line": None, "offset": None, "message": None, "text": None}
+    try:
+        with open(path, "rb") as handle:
+            source = handle.read(max_source + 1)
+    except (IOError, OSError) as exc:
+        syn["message"] = "cannot read %s: %s" % (path, getattr(exc, "strerror", None) or exc)
+        return syn
+    if len(source) > max_source:
+        syn["message"] = "%s is larger than %d bytes: not compiled" % (path, max_source)
+        return syn
+    syn["checked"] = True
+    try:
+        compile(source, path, "exec", dont_inherit=True)
+        syn["ok"] = True
+    except SyntaxError as exc:
+        syn.update(ok=False, file=exc.filename or path, line=exc.lineno, offset=exc.offset,
+                   message="%s: %s" % (type(exc).__name__, exc.msg), text=(exc.text or "").rstrip()[:300] or None)
+    except (ValueError, TypeError) as exc:
+        syn.update(ok=False, message="%s: %s" % (type(exc).__name__, exc))
+    return syn
+
+
 def main(stdin=None, stdout=None):
     """Read a JSON request from stdin, write probe()'s JSON answer to stdout; returns 0
     (answered) or 2 (the request is not JSON)."""
@@ -1015,6 +1225,12 @@ def main(stdin=None, stdout=None):
     except ValueError as exc:
         stdout.write(json.dumps({"error": "bad request: %s" % exc}) + "\n")
         return 2
+    if "deps" in request:
+        # The imports may print: the answer is the last line, after the request's marker.
+        answer = deps_check(request)
+        stdout.write("\n" + str(request.get("marker") or "") + json.dumps(answer, sort_keys=True) + "\n")
+        stdout.flush()
+        return 0
     stdout.write(json.dumps(probe(request), sort_keys=True) + "\n")
     return 0
 

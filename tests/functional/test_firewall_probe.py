@@ -8,7 +8,9 @@ or allows 8000 (skips cleanly otherwise)."""
 
 from __future__ import annotations
 
+import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -63,4 +65,65 @@ def test_container_ufw_inactive_then_blocking(beatsync_host):
         result = run_in_host(beatsync_host, "firewall_probe", {"port": 8000, "ssh_port": 22})
         assert result["port_allowed_v4"] is True and result["port_allowed_v6"] is True
     finally:
+        reset_host(beatsync_host)
+
+
+# ------------------------------------------------------------------ no ufw process when ufw is inactive
+LIB = "/usr/local/lib/beatsync-test-fw"
+_DRIVER = r"""
+import json, sys
+sys.path.insert(0, %r)
+from ansible_collections.beatsync.ops.plugins.module_utils import _probe_firewall as fw
+seen = []
+real = fw.run_cmd
+def spy(argv, **kwargs):
+    seen.append(argv[0])
+    return real(argv, **kwargs)
+fw.run_cmd = spy
+env = {"SSH_CONNECTION": "192.0.2.9 5000 192.0.2.2 22"}
+fast = fw.probe_firewall(port=8000, environ=env)
+fast_cmds = list(seen)
+del seen[:]
+fw._inactive_without_ufw = lambda ufw, seconds: False   # as before: always `ufw status verbose`
+slow = fw.probe_firewall(port=8000, environ=env)
+print(json.dumps({"fast": fast, "fast_cmds": fast_cmds, "slow": slow, "slow_cmds": seen,
+                  "enabled": fw.ufw_enabled_setting()}))
+""" % LIB
+
+
+def _both_ways(host):
+    """probe_firewall in the host, then again forced through `ufw status verbose`."""
+    proc = host.exec(["python3", "-I", "-c", _DRIVER])
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.containers
+def test_container_inactive_ufw_answered_without_running_ufw(beatsync_host):
+    """ufw 0.36's `status` says inactive when `iptables -L ufw-user-input -n` exits 1
+    (backend_iptables.get_status); the probe asks that itself (one C process) instead of
+    running ufw (~50 ms of Python) and reports the same facts as parsing ufw's answer. When
+    ufw is enabled, or ENABLED=no but its chains are still loaded, ufw runs as before."""
+    reset_host(beatsync_host)
+    module_utils = Path(__file__).resolve().parents[2] / "plugins" / "module_utils"
+    beatsync_host.exec(["rm", "-rf", LIB])
+    beatsync_host.copy_in(module_utils, LIB + "/ansible_collections/beatsync/ops/plugins/module_utils")
+    try:
+        answer = _both_ways(beatsync_host)
+        assert answer["enabled"] == "no"
+        assert answer["fast"] == answer["slow"] and answer["fast"]["active"] is False
+        assert answer["fast_cmds"] == ["/usr/sbin/iptables"] and answer["slow_cmds"] == ["/usr/sbin/ufw"]
+
+        break_host(beatsync_host, "ufw_blocking")
+        answer = _both_ways(beatsync_host)
+        assert answer["enabled"] == "yes" and answer["fast_cmds"] == ["/usr/sbin/ufw"]
+        assert answer["fast"] == answer["slow"] and answer["fast"]["active"] is True
+        assert answer["fast"]["port_allowed_v4"] is False and answer["fast"]["rules"]
+
+        # ENABLED=no written by hand while the chains are loaded: ufw still says active.
+        beatsync_host.exec("sed -i 's/^ENABLED=yes/ENABLED=no/' /etc/ufw/ufw.conf")
+        answer = _both_ways(beatsync_host)
+        assert answer["enabled"] == "no" and answer["fast_cmds"] == ["/usr/sbin/iptables", "/usr/sbin/ufw"]
+        assert answer["fast"] == answer["slow"] and answer["fast"]["active"] is True
+    finally:
+        beatsync_host.exec(["rm", "-rf", LIB])
         reset_host(beatsync_host)

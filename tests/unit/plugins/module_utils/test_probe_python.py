@@ -75,7 +75,8 @@ def test_parse_report():
     assert probe_python._parse_report(None) is None
 
 
-def test_deps_script_is_old_python_syntax():
-    """The target-side script avoids f-strings so Python 3.5+ can parse it."""
-    compile(probe_python.DEPS_SCRIPT, "deps", "exec")
-    assert 'f"' not in probe_python.DEPS_SCRIPT and "f'" not in probe_python.DEPS_SCRIPT
+def test_target_script_is_old_python_syntax():
+    """The target-side script (_pyreq's source) avoids f-strings so old interpreters can parse it."""
+    source = probe_python._pyreq_source()
+    compile(source, "_pyreq", "exec")
+    assert ' f"' not in source and " f'" not in source and '(f"' not in source
