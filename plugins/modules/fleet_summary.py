@@ -19,7 +19,7 @@ description:
     (as the P(beatsync.ops.fleet_network#filter) filter), writes the Prometheus textfile when
     O(metrics_file) is set (as M(beatsync.ops.write_metrics)), publishes the AWX artifacts (as
     M(ansible.builtin.set_stats)) and prints the summary.
-  - Used by C(playbooks/diagnose.yml) and C(playbooks/repair.yml). One task instead of five: each
+  - Used by C(playbooks/diagnose.yml) and C(playbooks/repair.yml). One task instead of five, as each
     task costs the controller a worker process and a round of templating per run.
   - Run it once per play (C(run_once=true)); it never touches a managed host.
 author:
