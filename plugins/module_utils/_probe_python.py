@@ -39,7 +39,6 @@ MAX_OUTPUT_BYTES = 1024 * 1024
 MARKER = "@@BEATSYNC-DEPS-JSON@@"
 
 
-
 # ---------------------------------------------------------------- names
 def canonical_name(name):
     """PEP 503 normalised project name."""
