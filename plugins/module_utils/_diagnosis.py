@@ -85,14 +85,17 @@ def run_probes(params, bins=None):
         if not os.path.isabs(requirements):
             requirements = os.path.join(params["app_dir"], requirements)
         # Importing fastapi costs most of a diagnosis; a unit that serves a healthy answer has
-        # just proved its interpreter imports it, so then only versions are read.
+        # just proved its interpreter imports it, so then only versions are read, and compared
+        # by _pyreq's own PEP 440/508 subset rather than by importing pip's vendored packaging
+        # (~80 ms of the host's CPU): a mismatch there is a warning, not a repair.
         serving = _serving(facts, service)
         # The interpreter runs the app's code: as the unit's User=/Group=, never as more.
         unit = facts.get("unit") or {}
         facts["deps"] = _guarded("deps", probe_deps, timings, python=python, app_dir=params["app_dir"],
                                  requirements_file=requirements, app_module=params["app_module"],
                                  modules=[] if serving else params["modules"], timeout=max(timeout * 6, 30),
-                                 user=unit.get("user"), group=unit.get("group"))
+                                 user=unit.get("user"), group=unit.get("group"),
+                                 requirements_backend="stdlib" if serving else "auto")
         facts["deps"]["imports_skipped"] = serving
     if "firewall" in selected:
         facts["firewall"] = _guarded("firewall", probe_firewall, timings, port=port, ssh_port=params.get("ssh_port"),

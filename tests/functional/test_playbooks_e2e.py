@@ -105,6 +105,9 @@ def test_healthy_host_diagnose_and_repair_change_nothing(bed_host, tmp_path):
     assert healthy["verdict"] == "healthy"
     # A serving unit has proved its imports: only versions are read (the costly import is skipped).
     assert healthy["probes"]["deps"]["imports_skipped"] is True
+    # ... and its requirements are compared without importing pip's vendored packaging.
+    assert healthy["probes"]["deps"]["requirements_backend"] == "stdlib"
+    assert healthy["probes"]["deps"]["requirements"] and healthy["probes"]["deps"]["unsatisfied"] == []
     assert healthy["probes"]["deps"]["missing"] == []
     assert healthy["external"]["health"]["healthy"] is True
     fleet = (tmp_path / "reports" / "fleet-summary.md").read_text()
