@@ -65,8 +65,11 @@ class ActionModule(FileWriteAction):
             detected_at = args["detected_at"]
             if detected_at in (None, ""):
                 detected_at = run_started_at()
-            metrics, dummy = write_metrics(args["metrics_file"], _with_restarts(reports, task_vars.get("hostvars") or {}),
-                                           detected_at=detected_at)
+            try:
+                metrics, dummy = write_metrics(args["metrics_file"], _with_restarts(reports, task_vars.get("hostvars") or {}),
+                                               detected_at=detected_at)
+            except MetricsError as exc:
+                raise MetricsError("metrics_file: %s (the reports were written)" % exc) from None
         published = artifacts(reports, fleet_network)
         result = dict(dir=directory, files=files, metrics_file=metrics, fleet_network=fleet_network,
                       unhealthy=published["beatsync_unhealthy"], hosts=len(reports), msg=summary.splitlines())

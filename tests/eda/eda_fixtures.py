@@ -1,10 +1,10 @@
 """Fixtures of the EDA tests: a fixture BeatSync app whose process can be swapped on one port.
 
-The test process owns the listening socket and hands it to each uvicorn (`--fd`), so
-between stopping one server and starting the next nothing refuses connections: they wait
-in the socket's backlog and the next server answers them. That is how the runbook's
-incident looks from outside (the port never closes, /docs turns 503), without the
-"connection refused" gap a stop-then-bind would put in between.
+The test process owns the listening socket and hands it to each uvicorn (`--fd`). A swap
+starts the next server on the same socket, waits until it has started, and only then stops
+the previous one (gracefully: requests in flight are answered): nothing refuses or stalls
+connections in between, however slowly a loaded machine imports FastAPI. That is how the
+runbook's incident looks from outside (the port never closes, /docs turns 503).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -40,27 +41,48 @@ class SwappableApp:
         env.update({"BEATSYNC_FAULT": faults, "BEATSYNC_FAULT_FILE": "/nonexistent/beatsync-faults",
                     "BEATSYNC_ONESHOT_FAULT_FILE": "/nonexistent/beatsync-oneshot"})
         fd = self.sock.fileno()
+        # uvicorn says "Application startup complete." at log level info: the moment it serves.
+        log = tempfile.TemporaryFile(mode="w+b")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "main:app", "--fd", str(fd), "--log-level", "warning"],
-            cwd=str(FIXTURE_APP), env=env, pass_fds=(fd,),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [sys.executable, "-m", "uvicorn", "main:app", "--fd", str(fd), "--log-level", "info", "--no-access-log"],
+            cwd=str(FIXTURE_APP), env=env, pass_fds=(fd,), stdout=subprocess.DEVNULL, stderr=log)
+        self.log = log
         self.faults = faults
         return self
 
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
+    def wait_started(self, timeout=60):
+        """Until this process's uvicorn has completed its start-up (it accepts from now on)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("fixture app exited with %s" % self.proc.returncode)
+            self.log.seek(0)
+            if b"Application startup complete" in self.log.read():
+                return
+            time.sleep(0.05)
+        raise RuntimeError("fixture app did not complete its start-up within %ss" % timeout)
+
+    @staticmethod
+    def _stop(proc):
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
             try:
-                self.proc.wait(timeout=10)
+                proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+                proc.kill()
+                proc.wait(timeout=10)
+
+    def stop(self):
+        self._stop(self.proc)
         self.proc = None
 
     def swap(self, faults):
-        """Stop the running server and start one with `faults` on the same socket."""
-        self.stop()
-        return self.start(faults)
+        """Start a server with `faults` on the same socket, then stop the one it replaces."""
+        previous = self.proc
+        self.start(faults)
+        self.wait_started()
+        self._stop(previous)
+        return self
 
     def wait_ready(self, timeout=20):
         """Until /api/health answers at all (any status): the process is serving."""

@@ -126,4 +126,6 @@ def test_container_inactive_ufw_answered_without_running_ufw(beatsync_host):
         assert answer["fast"] == answer["slow"] and answer["fast"]["active"] is True
     finally:
         beatsync_host.exec(["rm", "-rf", LIB])
+        # Undo the hand edit first: the host is shared with the next tests of this worker.
+        beatsync_host.exec("sed -i 's/^ENABLED=no/ENABLED=yes/' /etc/ufw/ufw.conf", check=False)
         reset_host(beatsync_host)

@@ -35,7 +35,7 @@ ufw status verbose 2>&1
 
 # States where systemd itself restarts the unit (Restart=always against a held port or a
 # missing module): its runtime properties move without anyone acting.
-SELF_RESTARTING = ("stale_copy", "unit_failed", "crash_loop_missing_dependency", "unit_drifted", "syntax_error")
+SELF_RESTARTING = ("stale_copy", "foreign_listener", "unit_failed", "crash_loop_missing_dependency", "unit_drifted", "syntax_error")
 
 
 def fingerprint(host, runtime=True):

@@ -111,9 +111,13 @@ cmd_reset() {
   rm -f "$FAULTS_PERSISTENT" "$FAULTS_ONESHOT"
   rm -rf "/etc/systemd/system/$SERVICE.d" "/run/systemd/system/$SERVICE.d"
   if ufw status 2>/dev/null | grep -q "Status: active" || [ -n "$(ls /etc/ufw/*.rules.20* 2>/dev/null)" ]; then
+    # `ufw reset` stops the firewall only when ufw.conf says ENABLED=yes: with the chains loaded
+    # and ENABLED=no written by hand, its rules would stay in force after the reset.
+    sed -i 's/^ENABLED=.*/ENABLED=yes/' /etc/ufw/ufw.conf
     ufw --force reset >/dev/null
     rm -f /etc/ufw/*.rules.20* /etc/ufw/*.rules.*_20*
   fi
+  ! iptables -L ufw-user-input -n >/dev/null 2>&1 || die "ufw's chains are still loaded after the reset"
   if ! /usr/bin/python3 -c 'import fastapi, uvicorn' 2>/dev/null; then
     /usr/bin/python3 -m pip install --quiet --root-user-action=ignore --break-system-packages \
       -r "$STAGE/requirements.txt"
