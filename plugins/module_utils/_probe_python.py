@@ -178,6 +178,8 @@ def _requirement_fact(result):
     if "specifier_text" in result:          # parsed by _pyreq in the app's interpreter (deps_check)
         specifier, marker = result["specifier_text"], result["marker_text"]
     else:
+        # Also the import that makes AnsiballZ ship _pyreq.py at all (ansible-core finds module_utils
+        # by their import statements): _pyreq_source() reads that shipped file.
         from ansible_collections.beatsync.ops.plugins.module_utils import _pyreq  # pylint: disable=import-outside-toplevel
         specifier, marker = _pyreq._requirement_texts(line)  # pylint: disable=protected-access
     status = result.get("status") or "invalid"
