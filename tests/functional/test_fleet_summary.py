@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -28,7 +29,7 @@ PLAYBOOK = """
         dir: "%(out)s/reports"
         metrics_file: "%(metrics)s"
         mode: "%(mode)s"
-        show: false  # the summary would be printed into the JSON callback's stdout
+        show: %(show)s  # printed into stdout, before the JSON callback's document
       run_once: true
       register: published
 
@@ -46,7 +47,7 @@ def report(host, verdict, findings=()):
                        "external": {}, "remedy": ""}}
 
 
-def run(tmp_path, outcomes, expected_unhealthy, mode="0600", metrics=True):
+def run(tmp_path, outcomes, expected_unhealthy, mode="0600", metrics=True, show=False):
     (tmp_path / "out").mkdir(exist_ok=True)
     (tmp_path / "prom").mkdir(exist_ok=True)
     inventory = tmp_path / "inventory.json"
@@ -55,10 +56,13 @@ def run(tmp_path, outcomes, expected_unhealthy, mode="0600", metrics=True):
                                                        for name in outcomes}}}))
     (tmp_path / "vars.json").write_text(json.dumps({"outcomes": outcomes, "expected_unhealthy": expected_unhealthy}))
     metrics_path = str(tmp_path / "prom" / "beatsync.prom") if metrics else ""
-    (tmp_path / "play.yml").write_text(PLAYBOOK % {"out": tmp_path / "out", "metrics": metrics_path, "mode": mode})
+    (tmp_path / "play.yml").write_text(PLAYBOOK % {"out": tmp_path / "out", "metrics": metrics_path, "mode": mode,
+                                                   "show": str(show).lower()})
     proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
                            "-e", "@" + str(tmp_path / "vars.json"), str(tmp_path / "play.yml")],
                           env=dict(ansible_env(), ANSIBLE_SHOW_CUSTOM_STATS="1"), capture_output=True, text=True, timeout=300, check=False)
+    if show:
+        return proc.returncode, proc.stdout
     try:
         return proc.returncode, json.loads(proc.stdout)
     except ValueError:
@@ -117,3 +121,13 @@ def test_a_bad_mode_is_named_and_the_last_run_is_kept(tmp_path):
     result = task_result(data, "Publish", "web1")
     assert result["failed"] and "mode must be an octal string" in result["msg"], result
     assert (tmp_path / "out" / "reports" / "web1.json").read_text() == before
+
+
+def test_show_prints_the_summary(tmp_path):
+    outcomes = {"web1": report("web1", "healthy"),
+                "web2": report("web2", "degraded", [{"code": "docs_unavailable", "evidence": []}])}
+    rc, stdout = run(tmp_path, outcomes, ["web2"], metrics=False, show=True)
+    assert rc == 0
+    printed = stdout[:re.search(r"^\{$", stdout, re.M).start()]  # before the JSON callback's document
+    assert "# BeatSync fleet summary" in printed
+    assert "| web2 | degraded | degraded | docs_unavailable | - | - |" in printed
