@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 
 from ansible.errors import AnsibleActionFail
+from ansible.parsing.utils.yaml import from_yaml
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -54,6 +55,30 @@ SERVICE_ROLE = os.path.join(ROLES, "service")
 UNIT_TEMPLATE = os.path.join(SERVICE_ROLE, "templates", "beatsync.service.j2")
 EVIDENCE_LINES = 6
 
+
+def _service_role_sources():
+    """The service role's defaults, derived vars and unit template, as the role has them.
+
+    Read when this module is imported: ansible-core's strategy imports an action plugin in the
+    controller's main process, so every worker (one per host and task) forked from it inherits
+    the parsed files instead of reading and parsing them again. A file that cannot be read
+    fails the tasks that need it (canonical_unit) with its reason, never the import."""
+    try:
+        sources = {}
+        for key, parts in (("defaults", ("defaults", "main.yml")), ("vars", ("vars", "main.yml"))):
+            path = os.path.join(SERVICE_ROLE, *parts)
+            with open(path, "r", encoding="utf-8") as handle:
+                data = from_yaml(handle.read(), file_name=path)
+            sources[key] = _trusted(dict(data)) if isinstance(data, dict) else {}
+        with open(UNIT_TEMPLATE, "r", encoding="utf-8") as handle:
+            sources["template"] = trust_as_template(handle.read())
+        return sources, None
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        return None, exc
+
+
+SERVICE_ROLE_SOURCES, SERVICE_ROLE_ERROR = _service_role_sources()
+
 # An option the task does not set falls back to the collection's inventory variable, so
 # `ansible -m beatsync.ops.diagnose` sees the same deployment as playbooks/diagnose.yml.
 INVENTORY_VARS = {
@@ -71,26 +96,24 @@ class ActionModule(ActionBase):
     _supports_async = False
 
     # ------------------------------------------------------------------ canonical unit
-    def _role_file(self, *parts):
-        data = self._loader.load_from_file(os.path.join(SERVICE_ROLE, *parts))
-        return _trusted(dict(data)) if isinstance(data, dict) else {}
-
     def canonical_unit(self, task_vars, params):
         """The unit text the service role installs for these options: its own template, its
         defaults, the user's service_* variables, then service/port/app_dir/app_spec, then its
-        derived vars (vars/main.yml), as `import_role: beatsync.ops.service` would see them."""
-        variables = self._role_file("defaults", "main.yml")
-        variables.update((key, value) for key, value in task_vars.items() if key.startswith("service_"))
+        derived vars (vars/main.yml), as `import_role: beatsync.ops.service` would see them.
+        The template is rendered as the role's template task renders it (it uses none of the
+        template_* variables that task adds)."""
+        if SERVICE_ROLE_ERROR is not None:
+            raise SERVICE_ROLE_ERROR
+        # Every variable of the host over the role's defaults, as for the role itself: a
+        # service_* value may be a template naming another variable.
+        variables = dict(SERVICE_ROLE_SOURCES["defaults"])
+        variables.update(task_vars)
         variables.update(
             service_name=params["service"][:-len(".service")] if params["service"].endswith(".service") else params["service"],
             service_port=params["port"], service_app_dir=params["app_dir"], service_app=params["app_spec"])
-        variables.update(self._role_file("vars", "main.yml"))
-        for key in ("ansible_managed", "omit", "inventory_hostname", "ansible_check_mode"):
-            if key in task_vars:
-                variables[key] = task_vars[key]
+        variables.update(SERVICE_ROLE_SOURCES["vars"])
         templar = self._templar.copy_with_new_env(available_variables=variables)
-        lookup = self._shared_loader_obj.lookup_loader.get("ansible.builtin.template", loader=self._loader, templar=templar)
-        return lookup.run([UNIT_TEMPLATE], variables=variables)[0]
+        return templar.template(SERVICE_ROLE_SOURCES["template"])
 
     # ------------------------------------------------------------------ outside check
     def _outside(self, task_vars, params):

@@ -18,8 +18,8 @@ Standard library only.
 from __future__ import annotations
 
 from ansible_collections.beatsync.ops.plugins.module_utils._http import MAX_BODY_BYTES, parse_url
-from ansible_collections.beatsync.ops.plugins.module_utils._journal import MAX_LINES as MAX_JOURNAL_LINES
 from ansible_collections.beatsync.ops.plugins.module_utils._validate import (
+    MAX_JOURNAL_LINES,
     normalize_service,
     validate_abs_path,
     validate_host,

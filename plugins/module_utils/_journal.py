@@ -34,8 +34,7 @@ import re
 from ansible_collections.beatsync.ops.plugins.module_utils import _systemd
 from ansible_collections.beatsync.ops.plugins.module_utils._common import find_bin, run_cmd
 from ansible_collections.beatsync.ops.plugins.module_utils._text import clean_line
-
-MAX_LINES = 1000
+from ansible_collections.beatsync.ops.plugins.module_utils._validate import MAX_JOURNAL_LINES as MAX_LINES
 MAX_LINE_CHARS = 2048
 MAX_CLASSIFICATIONS = 200
 

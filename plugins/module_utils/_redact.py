@@ -299,19 +299,23 @@ def secret_values(unit_text, min_length=4):
     return set(value for value in found if len(value) >= min_length and value != PLACEHOLDER)
 
 
-def remove_values(obj, values, _depth=0):
+def remove_values(obj, values):
     """Every occurrence of the given literal values in the strings of obj (recursively, keys
     included) replaced by PLACEHOLDER, longest first."""
     ordered = sorted((value for value in values or () if value), key=len, reverse=True)
-    if not ordered or _depth > 64:
+    return _remove_ordered(obj, ordered, 0) if ordered else obj
+
+
+def _remove_ordered(obj, ordered, depth):
+    if depth > 64:
         return obj
     if isinstance(obj, str):
         for value in ordered:
             obj = obj.replace(value, PLACEHOLDER)
         return obj
     if isinstance(obj, dict):
-        return dict((remove_values(key, ordered, _depth + 1), remove_values(value, ordered, _depth + 1))
+        return dict((_remove_ordered(key, ordered, depth + 1), _remove_ordered(value, ordered, depth + 1))
                     for key, value in obj.items())
     if isinstance(obj, (list, tuple)):
-        return type(obj)(remove_values(item, ordered, _depth + 1) for item in obj)
+        return type(obj)(_remove_ordered(item, ordered, depth + 1) for item in obj)
     return obj

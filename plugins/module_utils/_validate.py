@@ -18,6 +18,9 @@ import re
 
 # A systemd unit name (systemd.unit(5)); no leading '-' so it can never read as an option.
 _UNIT_NAME = re.compile(r"^[A-Za-z0-9:_.\\@-]{1,255}$")
+# The most journal lines a diagnosis reads (journal_lines, lines): here, with the other limits
+# the module edges check, so that checking it does not import the journal code.
+MAX_JOURNAL_LINES = 1000
 UNIT_SUFFIXES = (".service", ".socket", ".scope", ".slice", ".target", ".mount", ".timer", ".path", ".swap", ".device",
                  ".automount")
 

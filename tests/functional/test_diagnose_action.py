@@ -133,3 +133,15 @@ def test_module_defaults_group_sets_the_shared_options_once(bed, tmp_path):
     assert out["probes"]["unit"]["service"] == "beatsync.service"
     # The canonical unit follows the option too: the installed unit (port 8000) drifts from it.
     assert out["root_cause"] == "unit_drift" or "unit_drift" in [f["code"] for f in out["findings"]]
+
+
+def test_service_variables_that_are_templates_shape_the_canonical_unit(bed, tmp_path):
+    """A service_* variable may name another variable, as it may for the service role itself."""
+    inv = tmp_path / "inventory.json"
+    inventory(tmp_path, bed)
+    data = json.loads(inv.read_text())
+    data["beatsync"]["hosts"]["bed"].update(site_name="Canary", service_description="{{ site_name }} BeatSync")
+    inv.write_text(json.dumps(data))
+    result = adhoc(inv)
+    assert result["probes"]["unit"]["drift"] is True, result["msg"]
+    assert "Description=Canary BeatSync" in result["probes"]["unit"]["diff"], result["probes"]["unit"]
