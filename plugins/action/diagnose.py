@@ -178,6 +178,7 @@ class ActionModule(ActionBase):
         host = task_vars.get("inventory_hostname", "")
         lines = summary_lines(host, outcome, inside["probes"])
         result.update(outcome)
+        result.update((key, inside[key]) for key in ("lock", "restart_budget", "lock_released") if key in inside)
         result.update(
             changed=False, msg=lines, probes=inside["probes"], external=external or {}, urls=inside.get("urls", {}),
             elapsed=inside.get("elapsed"), elapsed_by_probe=inside.get("elapsed_by_probe", {}),

@@ -91,6 +91,21 @@ DIAGNOSE_CONTROLLER = dict(
 )
 
 
+# repair.yml's transaction in the same run as the probes (one round trip instead of three): the
+# per-host repair lock taken before them, the restart budget read under it, the lock given back
+# after them. The repair role passes every value from its variables, so nothing has a default here.
+DIAGNOSE_TRANSACTION = dict(
+    lock=dict(type="dict", options=dict(
+        path=dict(type="path", required=True), owner=dict(type="str", required=True), owner_pid=dict(type="int"),
+        wait=dict(type="float", required=True), stale_after=dict(type="float", required=True))),
+    budget=dict(type="dict", options=dict(
+        path=dict(type="path", required=True), limit=dict(type="int", required=True),
+        window=dict(type="int", required=True))),
+    release_lock=dict(type="dict", options=dict(
+        path=dict(type="path", required=True), owner=dict(type="str", required=True))),
+)
+
+
 def spec(*parts):
     """One argument_spec out of the dicts above (deep enough a copy to hand to AnsibleModule)."""
     merged = {}
@@ -101,7 +116,7 @@ def spec(*parts):
 
 
 def diagnose_module_spec():
-    return spec(PORT, SERVICE, TIMEOUT, HTTP_PATHS, APP, DIAGNOSE_HOST, DIAGNOSE_CONTROLLER)
+    return spec(PORT, SERVICE, TIMEOUT, HTTP_PATHS, APP, DIAGNOSE_HOST, DIAGNOSE_CONTROLLER, DIAGNOSE_TRANSACTION)
 
 
 MAX_RETRIES = 20

@@ -268,3 +268,43 @@ def release(path, owner, force=False):
             return False, holder
         os.unlink(path)
     return True, holder
+
+
+def validate(owner, wait, stale_after, owner_pid=None):
+    """The options of a lock task, checked once: raises ValueError naming the bad one."""
+    if wait < 0 or stale_after <= 0:
+        raise ValueError("wait must be >= 0 and stale_after > 0, got wait=%s stale_after=%s" % (wait, stale_after))
+    if not str(owner).strip():
+        raise ValueError("owner must not be empty")
+    if owner_pid is not None and owner_pid < 1:
+        raise ValueError("owner_pid must be a process id (>= 1), got %s" % owner_pid)
+
+
+def take(path, owner, wait=60.0, stale_after=3600.0, owner_pid=None, check_mode=False):
+    """What a task that takes the lock returns: (result, msg). msg is None when the lock is held
+    by owner now (or, in check mode, would be taken), else the reason in a sentence, and result
+    then says what was seen (holder, age, waited). Shared by beatsync.ops.repair_lock and
+    beatsync.ops.diagnose (which takes it in the same run as its probes)."""
+    if check_mode:
+        info = inspect(path, owner, stale_after)
+        if info["directory_problem"]:
+            return {"acquired": False, "holder": {}}, "refusing the lock %s: %s" % (path, info["directory_problem"])
+        return {"changed": False, "acquired": info["acquired"], "released": False, "holder": info["holder"],
+                "stale_reason": info["stale_reason"], "age": info["age"]}, None
+    try:
+        acquired, info = acquire(path, owner, wait, stale_after, owner_pid=owner_pid)
+    except LockError as exc:
+        return {"acquired": False, "holder": {}}, (
+            "cannot create the lock file %s: %s" % (path, exc) if "cannot create" in str(exc)
+            else "refusing the lock %s: %s" % (path, exc))
+    except OSError as exc:
+        return {"acquired": False, "holder": {}}, "cannot create the lock file %s in %s: %s" % (
+            path, os.path.dirname(path) or "/", exc.strerror or exc)
+    if not acquired:
+        holder = info["holder"]
+        return {"acquired": False, "holder": holder, "age": info["age"], "waited": info["waited"]}, (
+            "another repair holds %s (owner %s, pid %s, since %s); waited %ss. Try again later, or release it with "
+            "state=absent force=true if that repair is known dead." % (
+                path, holder.get("owner"), holder.get("pid"), holder.get("since"), wait))
+    return {"changed": not info["already_held"], "acquired": True, "holder": info["holder"],
+            "took_over": info["took_over"], "age": info["age"], "waited": info["waited"]}, None

@@ -22,7 +22,7 @@ description:
     machine-readable remedy), RV(plan) (the remedies in the runbook's order, which
     C(playbooks/repair.yml) applies) and RV(msg), the same lines C(playbooks/diagnose.yml) prints.
   - With no options on a BeatSync host it gives the same verdict and root cause as C(playbooks/diagnose.yml).
-  - Changes nothing on the host.
+  - Changes nothing on the host (with O(lock), only the repair lock's file).
 author:
   - BeatSync operations (@beatsync)
 extends_documentation_fragment:
@@ -109,6 +109,68 @@ options:
     type: list
     elements: str
     default: []
+  lock:
+    description:
+      - Take the per-host repair lock (as M(beatsync.ops.repair_lock) does) before the probes, in
+        the same run, so that C(playbooks/repair.yml) diagnoses under the lock without a second round trip.
+      - When another repair holds it after O(lock.wait) seconds the task fails with that repair's
+        owner and nothing else runs. Check mode only looks at the lock.
+      - The lock file is the only thing this option changes on the host; the task still reports
+        no change, as the repair role's lock task does.
+    type: dict
+    suboptions:
+      path:
+        description: The lock file (its directory must be root-only).
+        type: path
+        required: true
+      owner:
+        description: Who takes it (unique per run).
+        type: str
+        required: true
+      owner_pid:
+        description: A process whose exit makes the lock stale.
+        type: int
+      wait:
+        description: Seconds to wait for another holder.
+        type: float
+        required: true
+      stale_after:
+        description: Seconds after which a held lock counts as stale and is taken over.
+        type: float
+        required: true
+  budget:
+    description:
+      - Read the host's restart budget (as M(beatsync.ops.restart_budget) with C(action=check)),
+        after O(lock) and before the probes, into RV(restart_budget). Read only.
+    type: dict
+    suboptions:
+      path:
+        description: The budget's state file.
+        type: path
+        required: true
+      limit:
+        description: Restarts allowed in O(budget.window).
+        type: int
+        required: true
+      window:
+        description: The window in seconds.
+        type: int
+        required: true
+  release_lock:
+    description:
+      - Give the repair lock back after the probes (only when O(release_lock.owner) holds it), into
+        RV(lock_released). For a repair's last diagnosis, when nothing of the repair follows it.
+        Not in check mode.
+    type: dict
+    suboptions:
+      path:
+        description: The lock file.
+        type: path
+        required: true
+      owner:
+        description: The owner that took it.
+        type: str
+        required: true
   show:
     description:
       - Print RV(msg) for the person running the play (one block per host), as the
@@ -245,14 +307,44 @@ elapsed_by_probe:
   description: Seconds each probe took.
   returned: always
   type: dict
+lock:
+  description:
+    - The repair lock as O(lock) found and took it, the fields M(beatsync.ops.repair_lock) returns
+      (C(acquired), C(holder), C(took_over), C(age), C(waited)).
+  returned: when O(lock) is set
+  type: dict
+restart_budget:
+  description:
+    - The host's restart budget read under the lock, the fields M(beatsync.ops.restart_budget)
+      returns for C(action=check) (C(used), C(left), C(limit), C(window), C(frees_at), C(frees_in), C(state_error)).
+  returned: when O(budget) is set
+  type: dict
+lock_released:
+  description: Whether O(release_lock) gave the lock back.
+  returned: when O(release_lock) is set and not in check mode
+  type: bool
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.beatsync.ops.plugins.module_utils import _budget, _lock
 from ansible_collections.beatsync.ops.plugins.module_utils._argspec import diagnose_module_spec, validate
 from ansible_collections.beatsync.ops.plugins.module_utils._diagnosis import run_probes
 from ansible_collections.beatsync.ops.plugins.module_utils._maintenance import read_marker
 from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
+
+
+def _transaction_problem(params):
+    """The lock and budget options' own checks (their modules make the same ones)."""
+    try:
+        if params["lock"]:
+            lock = params["lock"]
+            _lock.validate(lock["owner"], lock["wait"], lock["stale_after"], lock["owner_pid"])
+        if params["budget"]:
+            _budget.validate(params["budget"]["limit"], params["budget"]["window"])
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def main():
@@ -261,13 +353,33 @@ def main():
         params = validate(module.params)
     except ProbeInputError as exc:
         module.fail_json(msg=str(exc))
+    problem = _transaction_problem(params)
+    if problem:
+        module.fail_json(msg=problem)
+    transaction = {}
+    if params["lock"]:
+        lock = params["lock"]
+        transaction["lock"], problem = _lock.take(lock["path"], lock["owner"], lock["wait"], lock["stale_after"],
+                                                  owner_pid=lock["owner_pid"], check_mode=module.check_mode)
+        if problem:
+            module.fail_json(msg=problem, **transaction)
+    if params["budget"]:
+        budget = params["budget"]
+        transaction["restart_budget"] = _budget.check(budget["path"], budget["limit"], budget["window"])
     bins = {name: module.get_bin_path(name) for name in ("systemctl", "journalctl", "ufw")}
     try:
         facts = run_probes(params, bins)
     except ProbeInputError as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=str(exc), **transaction)
     facts["probes"]["maintenance"] = read_marker()
-    module.exit_json(changed=False, **facts)
+    if params["release_lock"] and not module.check_mode:
+        release = params["release_lock"]
+        try:
+            transaction["lock_released"], dummy = _lock.release(release["path"], release["owner"])
+        except (_lock.LockError, OSError) as exc:
+            transaction["lock_released"] = False
+            module.warn("the repair lock %s was not given back: %s" % (release["path"], exc))
+    module.exit_json(changed=False, **dict(facts, **transaction))
 
 
 if __name__ == "__main__":

@@ -129,40 +129,25 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    if params["wait"] < 0 or params["stale_after"] <= 0:
-        module.fail_json(msg="wait must be >= 0 and stale_after > 0, got wait=%s stale_after=%s" % (params["wait"], params["stale_after"]))
-    if not params["owner"].strip():
-        module.fail_json(msg="owner must not be empty")
-    if params["owner_pid"] is not None and params["owner_pid"] < 1:
-        module.fail_json(msg="owner_pid must be a process id (>= 1), got %s" % params["owner_pid"])
-    path = params["path"]
-    directory = path.rsplit("/", 1)[0] or "/"
-    if module.check_mode:
-        info = _lock.inspect(path, params["owner"], params["stale_after"])
-        if info["directory_problem"]:
-            module.fail_json(msg="refusing the lock %s: %s" % (path, info["directory_problem"]), holder={})
-        module.exit_json(changed=False, acquired=info["acquired"], released=False, holder=info["holder"],
-                         stale_reason=info["stale_reason"], age=info["age"])
     try:
-        if params["state"] == "absent":
+        _lock.validate(params["owner"], params["wait"], params["stale_after"], params["owner_pid"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    path = params["path"]
+    if params["state"] == "absent":
+        if module.check_mode:
+            module.exit_json(changed=False, released=False, holder=_lock.inspect(path, params["owner"])["holder"])
+        try:
             released, holder = _lock.release(path, params["owner"], params["force"])
-            module.exit_json(changed=released, released=released, holder=holder)
-        acquired, info = _lock.acquire(path, params["owner"], params["wait"], params["stale_after"],
-                                       owner_pid=params["owner_pid"])
-    except _lock.LockError as exc:
-        module.fail_json(msg="cannot create the lock file %s: %s" % (path, exc) if "cannot create" in str(exc)
-                         else "refusing the lock %s: %s" % (path, exc))
-    except OSError as exc:
-        module.fail_json(msg="cannot create the lock file %s in %s: %s" % (path, directory, exc.strerror or exc))
-    if not acquired:
-        holder = info["holder"]
-        module.fail_json(
-            msg="another repair holds %s (owner %s, pid %s, since %s); waited %ss. Try again later, or release it with "
-                "state=absent force=true if that repair is known dead." % (
-                    path, holder.get("owner"), holder.get("pid"), holder.get("since"), params["wait"]),
-            acquired=False, holder=holder, age=info["age"], waited=info["waited"])
-    module.exit_json(changed=not info["already_held"], acquired=True, holder=info["holder"], took_over=info["took_over"],
-                     age=info["age"], waited=info["waited"])
+        except (_lock.LockError, OSError) as exc:
+            module.fail_json(msg="cannot release the lock %s: %s" % (path, exc))
+        module.exit_json(changed=released, released=released, holder=holder)
+    result, problem = _lock.take(path, params["owner"], params["wait"], params["stale_after"],
+                                 owner_pid=params["owner_pid"], check_mode=module.check_mode)
+    if problem:
+        module.fail_json(msg=problem, **result)
+    result.setdefault("changed", False)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":
