@@ -14,6 +14,8 @@ the module's edge (argument spec and _argspec.validate) checked them once.
 
 from __future__ import annotations
 
+import os
+
 from ansible_collections.beatsync.ops.plugins.module_utils import _bind, _redact, _systemd, _unit_merge
 from ansible_collections.beatsync.ops.plugins.module_utils._common import find_bin, run_cmd
 MAX_CAT_BYTES = 1024 * 1024
@@ -55,7 +57,8 @@ def probe_unit(service="beatsync.service", canonical_unit=None, systemctl_path=N
 
     canonical_unit: the unit text the service role installs; when given, the EFFECTIVE unit
     (`systemctl cat`: the unit file plus its drop-ins, merged as systemd merges them, see
-    _unit_merge) is compared with it: `drift_items` names each differing setting with the
+    _unit_merge; read from the files `systemctl show` names, in `systemctl cat`'s format, see
+    _cat_from_files) is compared with it: `drift_items` names each differing setting with the
     file(s) and line(s) that set it, `diff` is the unit file's text diff (trailing whitespace and
     blank lines ignored). `bind` is where the effective ExecStart's uvicorn listens
     (_bind.uvicorn_bind, with the path and line that say so), `canonical_bind` the canonical
@@ -103,7 +106,9 @@ def probe_unit(service="beatsync.service", canonical_unit=None, systemctl_path=N
                 facts["fragment_path"], _systemd.MAX_UNIT_FILE_BYTES)
     cat_text = None
     if facts["present"]:
-        cat = run_cmd([systemctl, "cat", name, "--no-pager"], timeout=seconds, max_bytes=MAX_CAT_BYTES)
+        cat = _cat_from_files(props)
+        if cat is None:
+            cat = run_cmd([systemctl, "cat", name, "--no-pager"], timeout=seconds, max_bytes=MAX_CAT_BYTES)
         files = _unit_merge.parse_systemctl_cat(cat["stdout"]) if cat["rc"] == 0 else []
         if files:
             cat_text = cat["stdout"]
@@ -156,6 +161,33 @@ def probe_unit(service="beatsync.service", canonical_unit=None, systemctl_path=N
         facts["diff"] = _redact.redact_diff(diff)
         facts["drift_items"] = [_drift_item(item) for item in items[:MAX_DRIFT_ITEMS]]
     return facts
+
+
+def _cat_from_files(props):
+    """What `systemctl cat` prints for a loaded unit ({"rc": 0, "stdout": text}), read from the
+    files `systemctl show` named (FragmentPath, then DropInPaths in that order), without a
+    second systemctl process and PID 1's work for it: each file under a "# path" line, a
+    missing final newline added, an empty line before every header but the first (systemd
+    252's format), bounded and decoded as run_cmd does. None (ask `systemctl cat`) unless the
+    unit is loaded and every one of those paths is a regular file this process can read."""
+    fragment = props.get("FragmentPath") or ""
+    if props.get("LoadState") != "loaded" or not fragment.startswith("/"):
+        return None
+    chunks, size = [], 0
+    for index, path in enumerate([fragment] + (props.get("DropInPaths") or "").split()):
+        if not path.startswith("/") or not os.path.isfile(path):
+            return None                     # a path with blanks, a deleted or special file: systemctl says
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_CAT_BYTES + 1 - size) if size <= MAX_CAT_BYTES else b""
+        except OSError:
+            return None                     # systemctl cat fails on it too ("Failed to cat"), as it did
+        chunk = (b"\n" if index else b"") + b"# " + path.encode("utf-8", "surrogateescape") + b"\n" + data
+        if data and not data.endswith(b"\n"):
+            chunk += b"\n"
+        chunks.append(chunk)
+        size += len(chunk)
+    return {"rc": 0, "stdout": b"".join(chunks)[:MAX_CAT_BYTES].decode("utf-8", errors="replace")}
 
 
 def _drift_item(item):

@@ -979,16 +979,22 @@ def _importlib_versions():
 _HEADER_RE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
 
 
-def _scan_metadata():
-    """installed_versions() without importlib.metadata, or None when it cannot say the same."""
+def _scan_metadata(paths=None):
+    """installed_versions() without importlib.metadata, or None when it cannot say the same.
+
+    paths: the search path to scan instead of sys.path, for the distributions another run of
+    this interpreter would see (module_utils/_probe_python.py: what ``python -I`` has on
+    sys.path); the caller then answers for that run's finders (sys.meta_path is not checked)."""
     if sys.version_info < (3, 10):
         return None
-    for finder in sys.meta_path:
-        if getattr(finder, "find_distributions", None) is not None and \
-                getattr(finder, "__name__", None) != "PathFinder":
-            return None
+    if paths is None:
+        for finder in sys.meta_path:
+            if getattr(finder, "find_distributions", None) is not None and \
+                    getattr(finder, "__name__", None) != "PathFinder":
+                return None
+        paths = sys.path
     versions = {}
-    for entry in sys.path:
+    for entry in paths:
         try:
             children = os.listdir(entry or ".")
         except OSError:

@@ -187,6 +187,16 @@ syntax:
   type: dict
   sample: {"checked": true, "ok": false, "file": "/opt/beatsync/web_service/backend/main.py", "line": 5,
            "offset": 12, "message": "SyntaxError: invalid syntax", "text": "def health(:"}
+checked_in:
+  description:
+    - Where the check ran. V(interpreter) is O(python) started as O(user)/O(group) with C(-I) (always when
+      O(modules) is not empty). V(module) is the module's own process, when nothing is to be imported, the versions are
+      compared without pip's C(packaging), O(python) is the interpreter the module runs in (not a venv) and O(user)/O(group)
+      are the module's own; the facts are the same as the interpreter's run would give. V(null) when nothing ran (no
+      interpreter).
+  returned: always
+  type: str
+  sample: interpreter
 error:
   description: What could not be checked (interpreter, app directory or requirements file missing), or V(null).
   returned: always

@@ -284,6 +284,10 @@ probes:
   description:
     - The raw facts of every probe that ran on the host, keyed C(unit), C(journal), C(port), C(process), C(health),
       C(docs), C(deps), C(firewall), and C(maintenance) (the marker file, C({active, reason, source})).
+    - C(deps.checked_in) is V(module) when a unit that serves a healthy answer runs the interpreter the module runs in,
+      as the module's user, and the requirements and syntax were checked in the module's own process (nothing is
+      imported then; the facts are those the interpreter's own run gives), V(interpreter) when the unit's interpreter
+      ran the check (see M(beatsync.ops.deps_probe)).
   returned: always
   type: dict
 external:
