@@ -1,6 +1,6 @@
 """Controller and host CPU of one diagnosis vs. one ping play, paired runs (issue 13).
 
-    .venv/bin/python benchmarks/cpu.py --hosts 1 --repeat 5 [--repo /tmp/before-checkout]
+    .venv/bin/python benchmarks/cpu.py --hosts 1 --repeat 5 [--repo /tmp/before-checkout] [--connection ssh]
 
 Boots --hosts systemd containers of the test bed (healthy BeatSync), then runs, interleaved
 and --repeat times: benchmarks/ping.yml and playbooks/diagnose.yml of --repo (default: this
@@ -10,6 +10,10 @@ checkout) on all hosts. For each run it records
   - wall time;
   - host CPU: the containers' cgroup CPU usage delta (v2 cpu.stat usage_usec, v1 cpuacct.usage), minus the same containers'
     idle usage over an equally long quiet window measured right after.
+--connection podman (default) reaches the containers with containers.podman.podman as root;
+--connection ssh reaches them as users do (tests/systemd_hosts.SshHost: ssh as `ops` on port
+2222, become through sudo), with the SSH multiplexing of benchmarks/ansible.cfg (ControlPersist:
+the connection is made by the warm-up run, each task opens a channel on it).
 Prints medians and the paired ratios (diagnose / ping, median of per-pair ratios). The machine
 is shared: only the ratios of paired runs mean something.
 """
@@ -20,6 +24,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,7 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE / "tests"))
 
-from systemd_hosts import SystemdHost, deploy_fixture, podman_env  # noqa: E402
+from systemd_hosts import SshHost, SystemdHost, deploy_fixture, podman_env  # noqa: E402
 
 
 _CGROUP = {}
@@ -50,6 +55,14 @@ def cgroup_usage(host):
     return int(dict(line.split() for line in text.splitlines())["usage_usec"]) / 1e6
 
 
+def _connection(host, connection):
+    if connection == "ssh":
+        # As benchmarks/ansible.cfg recommends: one multiplexed connection per host, kept open.
+        return host.hostvars(ansible_ssh_args="-C -o ControlMaster=auto -o ControlPersist=120s")
+    return {"ansible_connection": "containers.podman.podman", "ansible_host": host.name,
+            "ansible_python_interpreter": "/usr/bin/python3", "beatsync_become": False}
+
+
 def run(repo, playbook, inventory, env):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
@@ -68,6 +81,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--repo", default=str(HERE), help="checkout whose playbooks/diagnose.yml is measured")
     ap.add_argument("--out", help="JSON file for the raw numbers")
+    ap.add_argument("--connection", choices=["podman", "ssh"], default="podman",
+                    help="podman: containers.podman.podman as root; ssh: as users connect (ssh + sudo)")
     args = ap.parse_args()
     repo = Path(args.repo).resolve()
     collections = repo / "build" / "bench-collections"
@@ -75,15 +90,16 @@ def main():
     link.parent.mkdir(parents=True, exist_ok=True)
     if not link.exists():
         link.symlink_to(repo, target_is_directory=True)
-    hosts = [SystemdHost() for dummy in range(args.hosts)]
+    key_dir = Path("/tmp/beatsync-cpu-bench-keys-%d" % os.getpid())
+    hosts = []
     try:
-        for host in hosts:
-            deploy_fixture(host)
+        for dummy in range(args.hosts):
+            hosts.append(SshHost(key_dir) if args.connection == "ssh" else SystemdHost())
+            deploy_fixture(hosts[-1])
         inventory = Path("/tmp/beatsync-cpu-bench-%d.json" % os.getpid())
         inventory.write_text(json.dumps({"beatsync": {"hosts": {
-            "h%d" % i: {"ansible_connection": "containers.podman.podman", "ansible_host": host.name,
-                        "ansible_python_interpreter": "/usr/bin/python3", "beatsync_become": False,
-                        "beatsync_external_address": host.ip, "beatsync_report_dir": "/tmp/beatsync-cpu-bench-reports"}
+            "h%d" % i: dict(_connection(host, args.connection), beatsync_external_address=host.ip,
+                            beatsync_report_dir="/tmp/beatsync-cpu-bench-reports")
             for i, host in enumerate(hosts)}}}))
         env = dict(os.environ, ANSIBLE_CONFIG=str(HERE / "benchmarks" / "ansible.cfg"),
                    ANSIBLE_COLLECTIONS_PATH=str(collections), **podman_env())
@@ -109,12 +125,14 @@ def main():
                 "diagnose": statistics.median(r["diagnose"][key] for r in rows),
                 "ratio": statistics.median(r["diagnose"][key] / r["ping"][key] for r in rows if r["ping"][key] > 0),
             }
-        print(json.dumps({"hosts": args.hosts, "repeat": args.repeat, "repo": str(repo), "summary": summary}, indent=1))
+        print(json.dumps({"hosts": args.hosts, "repeat": args.repeat, "repo": str(repo), "connection": args.connection,
+                          "summary": summary}, indent=1))
         if args.out:
             Path(args.out).write_text(json.dumps({"rows": rows, "summary": summary}, indent=1))
     finally:
         for host in hosts:
             host.remove()
+        shutil.rmtree(key_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
