@@ -340,14 +340,17 @@ from ansible_collections.beatsync.ops.plugins.module_utils._validate import Prob
 
 def _transaction_problem(params):
     """The lock and budget options' own checks (their modules make the same ones)."""
+    lock, budget = params["lock"], params["budget"]
     try:
-        if params["lock"]:
-            lock = params["lock"]
+        if lock:
             _lock.validate(lock["owner"], lock["wait"], lock["stale_after"], lock["owner_pid"])
-        if params["budget"]:
-            _budget.validate(params["budget"]["limit"], params["budget"]["window"])
     except ValueError as exc:
-        return str(exc)
+        return "lock: %s" % exc
+    try:
+        if budget:
+            _budget.validate(budget["limit"], budget["window"])
+    except ValueError as exc:
+        return "budget: %s" % exc
     return None
 
 
