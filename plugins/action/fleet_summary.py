@@ -40,9 +40,12 @@ display = Display()
 def play_reports(task_vars, outcome_var):
     """The `report` of every host of the play (ansible_play_hosts_all) that registered outcome_var."""
     hostvars = task_vars.get("hostvars") or {}
+    # HostVars.raw_get: the host's variables without templating each one on the way out. A
+    # registered outcome holds no templates, and templating it walks every probe fact again.
+    raw_get = getattr(hostvars, "raw_get", None) or hostvars.get
     reports = []
     for host in task_vars.get("ansible_play_hosts_all") or []:
-        variables = hostvars.get(host) or {}
+        variables = raw_get(host) or {}
         outcome = variables.get(outcome_var) if outcome_var in variables else None
         if isinstance(outcome, dict) and isinstance(outcome.get("report"), dict):
             reports.append(outcome["report"])
