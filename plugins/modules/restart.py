@@ -21,7 +21,7 @@ description:
     waits up to 15 seconds more and fails with the state when the unit is still not down.
   - 3. With O(reset_failed=true), C(systemctl reset-failed) (the start limit).
   - 4. With O(start=true), starts the unit when it is not running and enables it when it is not enabled already.
-  - 5. Then waits for O(url) (as M(beatsync.ops.health_probe): O(retries) attempts O(delay) seconds apart) and, with
+  - 5. Then waits for O(url) (as M(beatsync.ops.health_probe), up to O(retries) more attempts O(delay) seconds apart) and, with
     O(docs_recheck=true), looks at O(base_url)'s C(/docs) once (as M(beatsync.ops.docs_probe)).
   - The module does not fail when C(/api/health) or C(/docs) is not healthy afterwards; RV(health) and RV(docs) say
     what was seen. It fails when a step that changes the host fails, with what was done before in the result.
