@@ -191,7 +191,9 @@ code:
   type: str
   sample: restart_budget_exhausted
 used:
-  description: On a budget refusal, the budget's fields also at the top level as M(beatsync.ops.restart_budget) returns them (C(used), C(left), C(limit), C(window), C(frees_at), ...).
+  description:
+    - On a budget refusal, the budget's fields also at the top level as M(beatsync.ops.restart_budget) returns them
+      (C(used), C(left), C(limit), C(window), C(frees_at), ...).
   returned: on a budget refusal
   type: int
 before:
@@ -221,7 +223,9 @@ enabled:
   returned: always
   type: bool
 health:
-  description: What M(beatsync.ops.health_probe) returns (C(url), C(healthy), C(status), C(error), C(error_class), C(attempts), C(elapsed), ...), or null when not waited for (check mode, O(start=false)).
+  description:
+    - What M(beatsync.ops.health_probe) returns (C(url), C(healthy), C(status), C(error), C(error_class), C(attempts),
+      C(elapsed), ...), or null when not waited for (check mode, O(start=false)).
   returned: always
   type: dict
 docs:
@@ -299,11 +303,11 @@ def main():
                          check_mode=module.check_mode)
     except RestartError as exc:
         seen = dict(exc.result or {})
-        seen.pop("changed", None)
+        seen["changed"] = bool(seen.get("changed"))
         seen.update(exc.extra)  # a budget refusal: its fields at the top level, as restart_budget has them
-        module.fail_json(msg=exc.msg, code=exc.code, changed=bool((exc.result or {}).get("changed")), **seen)
-    changed = result.pop("changed")
-    module.exit_json(changed=changed, msg=describe(result, module.check_mode), **result)
+        module.fail_json(msg=exc.msg, code=exc.code, **seen)
+    result["msg"] = describe(result, module.check_mode)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -166,8 +166,8 @@ def test_unit_ignoring_sigterm_is_killed_after_the_grace(host, inventory, budget
         logged = host.exec(["journalctl", "-t", "beatsync-ops", "--since", "@" + since, "--no-pager", "-o", "cat"]).stdout
         assert "beatsync-stubborn.service did not stop within 1s, SIGKILL through systemd" in logged
     finally:
-        host.exec("systemctl kill --signal=SIGKILL beatsync-stubborn.service; systemctl disable --now beatsync-stubborn.service; rm -f /etc/systemd/system/beatsync-stubborn.service; "
-                  "systemctl daemon-reload; systemctl reset-failed", check=False)
+        host.exec("systemctl kill --signal=SIGKILL beatsync-stubborn.service; systemctl disable --now beatsync-stubborn.service; "
+                  "rm -f /etc/systemd/system/beatsync-stubborn.service; systemctl daemon-reload; systemctl reset-failed", check=False)
 
 
 def test_spent_budget_refuses_with_restart_budgets_code_and_touches_nothing(host, inventory, budget_path):
