@@ -122,6 +122,7 @@ def diagnose_module_spec():
 MAX_RETRIES = 20
 MAX_DELAY = 60.0
 MAX_CANONICAL_CHARS = 64 * 1024
+MAX_STOP_GRACE = 3600.0
 
 
 def _openapi_path(value, name):
@@ -164,6 +165,7 @@ CHECKS = {
     "requirements_file": lambda value, name: validate_path_string(value, name, allow_empty=True),
     "app_module": lambda value, name: validate_path_string(value, name, allow_empty=True),
     "modules": validate_module_names,
+    "stop_grace": lambda value, name: validate_number(value, name, 0, MAX_STOP_GRACE),
 }
 
 # Options that may be None (not given): then nothing is checked.
