@@ -118,11 +118,11 @@ def tool(name):
     return found
 
 
-def _ansible_cli_result(argv, timeout):
-    proc = subprocess.run(argv, env=ansible_env(), capture_output=True, text=True, timeout=timeout, check=False)
+def _ansible_cli_result(argv, timeout, host="localhost", env=None):
+    proc = subprocess.run(argv, env=env or ansible_env(), capture_output=True, text=True, timeout=timeout, check=False)
     try:
         data = json.loads(proc.stdout)
-        return data["plays"][0]["tasks"][0]["hosts"]["localhost"]
+        return data["plays"][0]["tasks"][0]["hosts"][host]
     except (ValueError, KeyError, IndexError):
         raise AssertionError("ansible did not return JSON (rc=%s)\nstdout:\n%s\nstderr:\n%s"
                              % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
@@ -140,6 +140,18 @@ def run_module_cli(name, args, check=False, timeout=120):
     if check:
         argv.append("--check")
     return _ansible_cli_result(argv, timeout)
+
+
+def run_module_on(host, inventory, module, args, check=False, extra_args=(), env=None, timeout=300):
+    """`ansible <host> -i <inventory> -m <module> -a <json>` (pipelining on) -> that host's result
+    dict; env: extra environment (e.g. systemd_hosts.podman_env()) over ansible_env()."""
+    run_env = ansible_env()
+    run_env.update(env or {})
+    run_env["ANSIBLE_PIPELINING"] = "1"
+    argv = [_bin("ansible"), host, "-i", str(inventory), "-m", module, "-a", json.dumps(args), *extra_args]
+    if check:
+        argv.append("--check")
+    return _ansible_cli_result(argv, timeout, host=host, env=run_env)
 
 
 def has_action_plugin(name):

@@ -44,6 +44,18 @@ MAX_WINDOW = 7 * 24 * 3600
 MAX_LIMIT = 1000
 
 
+# The options of a task that counts restarts on the budget (beatsync.ops.restart_budget and
+# beatsync.ops.restart), documented once by the beatsync.ops.budget doc fragment.
+ARGUMENT_SPEC = dict(
+    path=dict(type="path", default=DEFAULT_PATH),
+    limit=dict(type="int", default=3),
+    window=dict(type="int", default=1800),
+    run_id=dict(type="str"),
+    source=dict(type="str", default=""),
+    lock_timeout=dict(type="float", default=30),
+)
+
+
 class BudgetError(Exception):
     """A refusal or a failure with a machine-readable code and the budget as seen."""
 

@@ -28,6 +28,8 @@ description:
   - A unit that is not loaded or is masked is refused (with O(start=true)) before anything is counted or stopped.
   - A stale copy that must be stopped after the unit and before its start takes two runs, O(start=false) (count and
     stop) and then O(stop=false) with O(count=false) (reset-failed, start, wait).
+extends_documentation_fragment:
+  - beatsync.ops.budget
 author:
   - BeatSync operations (@beatsync)
 attributes:
@@ -47,29 +49,6 @@ options:
     description: Count the restart on the host's restart budget first. V(false) for a restart that is never refused (a rollback).
     type: bool
     default: true
-  path:
-    description: The restart budget's state file (see M(beatsync.ops.restart_budget)).
-    type: path
-    default: /var/lib/beatsync-ops/restarts.json
-  limit:
-    description: How many restarts are allowed within O(window) (1-1000).
-    type: int
-    default: 3
-  window:
-    description: The budget's window in seconds (1-604800).
-    type: int
-    default: 1800
-  run_id:
-    description: Who restarts, recorded with the restart (for example the AWX job id). Required with O(count=true).
-    type: str
-  source:
-    description: The entry point, recorded with the restart (for example C(cli), C(awx), C(eda)).
-    type: str
-    default: ""
-  lock_timeout:
-    description: Seconds to wait for another run that is updating the budget's state file (0-600).
-    type: float
-    default: 30
   stop:
     description: Stop the unit first when it is running. V(false) when an earlier run stopped it.
     type: bool
@@ -255,14 +234,8 @@ from ansible_collections.beatsync.ops.plugins.module_utils._validate import Prob
 
 def main():
     module = AnsibleModule(
-        argument_spec=spec(SERVICE, TIMEOUT, dict(
+        argument_spec=spec(SERVICE, TIMEOUT, _budget.ARGUMENT_SPEC, dict(
             count=dict(type="bool", default=True),
-            path=dict(type="path", default=_budget.DEFAULT_PATH),
-            limit=dict(type="int", default=3),
-            window=dict(type="int", default=1800),
-            run_id=dict(type="str"),
-            source=dict(type="str", default=""),
-            lock_timeout=dict(type="float", default=30),
             stop=dict(type="bool", default=True),
             stop_grace=dict(type="float", default=15),
             reset_failed=dict(type="bool", default=False),

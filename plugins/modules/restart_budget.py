@@ -23,6 +23,8 @@ description:
     writable by others) is reported in RV(state_error) and the budget counts as spent (RV(left=0)) until an
     operator checks it and removes or repairs it; consuming then fails with
     RV(code=restart_budget_state_invalid). Nothing resets it silently.
+extends_documentation_fragment:
+  - beatsync.ops.budget
 author:
   - BeatSync operations (@beatsync)
 attributes:
@@ -39,29 +41,6 @@ options:
     type: str
     choices: [check, consume]
     default: check
-  path:
-    description: The state file. Its directory is created (mode 0700) when missing; its parent must exist.
-    type: path
-    default: /var/lib/beatsync-ops/restarts.json
-  limit:
-    description: How many restarts are allowed within O(window) (1-1000).
-    type: int
-    default: 3
-  window:
-    description: The window in seconds (1-604800).
-    type: int
-    default: 1800
-  run_id:
-    description: Who restarts, recorded with the restart (for example the AWX job id or the EDA event id). Required with O(action=consume).
-    type: str
-  source:
-    description: The entry point, recorded with the restart (for example C(cli), C(awx), C(eda)).
-    type: str
-    default: ""
-  lock_timeout:
-    description: Seconds to wait for another run that is updating the state file (0-600).
-    type: float
-    default: 30
 """
 
 EXAMPLES = r"""
@@ -148,13 +127,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             action=dict(type="str", choices=["check", "consume"], default="check"),
-            path=dict(type="path", default=_budget.DEFAULT_PATH),
-            limit=dict(type="int", default=3),
-            window=dict(type="int", default=1800),
-            run_id=dict(type="str"),
-            source=dict(type="str", default=""),
-            lock_timeout=dict(type="float", default=30),
-        ),
+            **{name: dict(option) for name, option in _budget.ARGUMENT_SPEC.items()}),
         required_if=[("action", "consume", ["run_id"])],
         supports_check_mode=True,
     )

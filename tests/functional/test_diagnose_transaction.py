@@ -9,18 +9,14 @@ only looks."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from testlib import ansible_env
+from testlib import run_module_on
 from systemd_hosts import beatsync_host, podman_env, reset_host, systemd_image  # noqa: F401  pylint: disable=unused-import
 
 pytestmark = pytest.mark.containers
 
-BIN = Path(sys.executable).parent
 LOCK = "/run/beatsync-ops/repair.lock"
 BUDGET = "/var/lib/beatsync-ops/restarts.json"
 
@@ -35,16 +31,8 @@ def _inventory(tmp_path, host):
 
 
 def diagnose(tmp_path, host, args, *extra):
-    env = ansible_env()
-    env.update(podman_env())
-    env["ANSIBLE_PIPELINING"] = "1"
-    argv = [str(BIN / "ansible"), "-i", str(_inventory(tmp_path, host)), "bed", "-m", "beatsync.ops.diagnose",
-            "-a", json.dumps(args), *extra]
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
-    try:
-        return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["bed"]
-    except (ValueError, KeyError, IndexError):
-        raise AssertionError("no JSON result:\n%s\n%s" % (proc.stdout[-3000:], proc.stderr[-3000:])) from None
+    return run_module_on("bed", _inventory(tmp_path, host), "beatsync.ops.diagnose", args, extra_args=extra,
+                         env=podman_env())
 
 
 def lock_args(owner, wait=0.5):

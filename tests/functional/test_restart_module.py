@@ -7,21 +7,17 @@ the journal)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
-from testlib import ansible_env
+from testlib import run_module_on
 from systemd_hosts import beatsync_host, break_host, podman_env, reset_host, systemd_image  # noqa: F401  pylint: disable=unused-import
 
 pytestmark = pytest.mark.containers
 
-ANSIBLE = str(Path(sys.executable).parent / "ansible")
 
 # A unit that ignores SIGTERM (a hung request holding uvicorn's stop) and answers /api/health.
 STUBBORN_PORT = 18200
@@ -75,25 +71,11 @@ def budget_path(host):
 
 
 def run_restart(inventory, args, check=False):
-    env = ansible_env()
-    env.update(podman_env())
-    env["ANSIBLE_PIPELINING"] = "1"
-    argv = [ANSIBLE, "bed", "-i", str(inventory), "-m", "beatsync.ops.restart", "-a", json.dumps(args)]
-    if check:
-        argv.append("--check")
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
-    try:
-        return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["bed"]
-    except (ValueError, KeyError, IndexError):
-        raise AssertionError("ansible did not return JSON (rc=%s)\n%s\n%s" % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
+    return run_module_on("bed", inventory, "beatsync.ops.restart", args, check=check, env=podman_env())
 
 
 def run_budget(inventory, args):
-    env = ansible_env()
-    env.update(podman_env())
-    proc = subprocess.run([ANSIBLE, "bed", "-i", str(inventory), "-m", "beatsync.ops.restart_budget", "-a", json.dumps(args)],
-                          env=env, capture_output=True, text=True, timeout=300, check=False)
-    return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["bed"]
+    return run_module_on("bed", inventory, "beatsync.ops.restart_budget", args, env=podman_env())
 
 
 def unit(host, service="beatsync.service"):

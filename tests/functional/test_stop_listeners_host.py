@@ -10,20 +10,16 @@ The module runs through `ansible` with the podman connection, as the repair role
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
-from testlib import ansible_env
+from testlib import run_module_on
 from systemd_hosts import APP_DIR, beatsync_host, podman_env, systemd_image  # noqa: F401  pylint: disable=unused-import
 
 pytestmark = pytest.mark.containers
 
-ANSIBLE = str(Path(sys.executable).parent / "ansible")
 
 # Who holds a port, read straight from /proc inside the host (not through the collection).
 HOLDERS = textwrap.dedent(r"""
@@ -93,17 +89,7 @@ def inventory(tmp_path, host):
 
 
 def run_stop(inventory, args, check=False):
-    env = ansible_env()
-    env.update(podman_env())
-    env["ANSIBLE_PIPELINING"] = "1"
-    argv = [ANSIBLE, "bed", "-i", str(inventory), "-m", "beatsync.ops.stop_listeners", "-a", json.dumps(args)]
-    if check:
-        argv.append("--check")
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
-    try:
-        return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["bed"]
-    except (ValueError, KeyError, IndexError):
-        raise AssertionError("ansible did not return JSON (rc=%s)\n%s\n%s" % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
+    return run_module_on("bed", inventory, "beatsync.ops.stop_listeners", args, check=check, env=podman_env())
 
 
 def holders(host, port):
