@@ -27,7 +27,7 @@ options:
     default: http://127.0.0.1:8000/api/health
   retries:
     description:
-      - How many more attempts to make, from 0 to 20, when an attempt is not healthy.
+      - How many more attempts to make, from 0 to 40, when an attempt is not healthy.
     type: int
     default: 0
   delay:
