@@ -78,14 +78,20 @@ def probe_health(url=DEFAULT_HEALTH_URL, timeout=5, retries=0, delay=1, expected
     probe), server, error, error_class, attempts, body_excerpt (only when not healthy).
     error_class: refused, timeout, reset, dns, tls, other (transport), http_error (status
     400 or more), bad_json (200 but not JSON), unhealthy (200 JSON whose ``status`` is not
-    the expected value). The total time is at most (retries + 1) * timeout + retries * delay.
+    the expected value). The whole wait is bounded: no attempt starts after retries * delay +
+    timeout seconds, so a server that hangs every request costs about that plus one timeout,
+    not (retries + 1) timeouts (many fine-grained retries stay safe against a hung app).
     Trusts its arguments (checked at the caller's edge, _argspec.validate).
     """
     started = time.monotonic()
+    last_start = started + retries * delay + timeout
     result = None
     for attempt in range(1, retries + 2):
-        if attempt > 1 and delay:
-            time.sleep(delay)
+        if attempt > 1:
+            if time.monotonic() + delay > last_start:
+                break
+            if delay:
+                time.sleep(delay)
         result = _health_once(url, timeout, expected_status, max_bytes, validate_certs)
         result["attempts"] = attempt
         if result["healthy"]:

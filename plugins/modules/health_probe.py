@@ -14,6 +14,8 @@ description:
     C(curl http://localhost:8000/api/health), and reports what came back as facts.
   - The service is RV(healthy) when the answer is HTTP 200 with a JSON object whose C(status) is O(expected_status).
   - When it is not healthy the probe retries up to O(retries) times, waiting O(delay) seconds between attempts.
+    No attempt starts after O(retries) x O(delay) + O(timeout) seconds, so a server that hangs every request
+    costs about that plus one O(timeout), however many retries are allowed.
   - Every attempt is bounded by O(timeout) seconds in total (connect, headers and body, even against a server that
     trickles bytes forever) and by O(max_bytes) of body. Failures are reported in RV(error) and RV(error_class),
     never as a module failure; only invalid options make the module fail.
@@ -27,7 +29,7 @@ options:
     default: http://127.0.0.1:8000/api/health
   retries:
     description:
-      - How many more attempts to make, from 0 to 40, when an attempt is not healthy.
+      - How many more attempts to make, from 0 to 100, when an attempt is not healthy.
     type: int
     default: 0
   delay:

@@ -74,7 +74,7 @@ options:
     type: float
     default: 5
   retries:
-    description: How many more times O(url) is asked while it is not healthy (0-40).
+    description: How many more times O(url) is asked while it is not healthy (0-100).
     type: int
     default: 20
   delay:

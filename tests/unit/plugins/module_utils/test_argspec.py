@@ -115,7 +115,7 @@ def test_module_edge_normalises_the_service_name(run_module, tmp_path, name):
 
 def test_validate_checks_every_option_the_probes_trust():
     # The options whose checks moved up from the probes to the edge.
-    for params, option in [({"retries": 41}, "retries"), ({"delay": -1}, "delay"), ({"max_bytes": 0}, "max_bytes"),
+    for params, option in [({"retries": 101}, "retries"), ({"delay": -1}, "delay"), ({"max_bytes": 0}, "max_bytes"),
                            ({"expected_status": ""}, "expected_status"), ({"url": "ftp://x"}, "url"),
                            ({"base_url": "http://h:0"}, "base_url"), ({"process_pattern": ""}, "process_pattern"),
                            ({"lines": 0}, "lines"), ({"app_module": None, "python": 5}, "python")]:
