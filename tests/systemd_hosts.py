@@ -239,6 +239,25 @@ def stage(host):
     host.staged = True
 
 
+def podman_inventory(path, host, name="bed", group="all", **hostvars):
+    """Write a JSON inventory at path with one host `name` (in `group`) reached through podman
+    as root, plus hostvars -> path."""
+    path.write_text(json.dumps({group: {"hosts": {name: dict({
+        "ansible_connection": "containers.podman.podman", "ansible_host": host.name,
+        "ansible_python_interpreter": "/usr/bin/python3"}, **hostvars)}}}))
+    return path
+
+
+def stage_module_utils(host, stage):
+    """Copy the collection's module_utils into host under stage (as
+    stage/ansible_collections/beatsync/ops/plugins/module_utils), for code run there directly."""
+    utils = stage + "/ansible_collections/beatsync/ops/plugins/module_utils"
+    host.exec(["mkdir", "-p", utils])
+    for path in (Path(__file__).resolve().parents[1] / "plugins" / "module_utils").glob("*.py"):
+        host.copy_in(path, "%s/%s" % (utils, path.name), mode=0o644)
+    return utils
+
+
 def bed(host, *args, env=None, timeout=180):
     """Run beatsync-bed ARGS in the host (staging first if needed); raises with its output."""
     if not getattr(host, "staged", False):

@@ -126,7 +126,7 @@ def probe_deps(python=None, app_dir=DEFAULT_APP_DIR, requirements_file="requirem
     }
     cwd = app_dir if facts["app_dir_exists"] else "/"
     answer = _in_module(interpreter, request, cwd, user, group) if in_module else None
-    if answer is not None:
+    if answer is not None and isinstance(answer.get("deps"), dict):
         facts["checked_in"] = "module"
         facts["run_as"].update(answer.pop("run_as"))
     else:

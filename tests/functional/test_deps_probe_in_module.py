@@ -17,13 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from testlib import REPO, ansible_env
-from systemd_hosts import APP_DIR, podman_env, beatsync_host, systemd_image  # noqa: F401  pylint: disable=unused-import
+from testlib import ansible_env
+from systemd_hosts import APP_DIR, podman_env, beatsync_host, stage_module_utils, systemd_image  # noqa: F401  pylint: disable=unused-import
 
 pytestmark = pytest.mark.containers
 
 STAGE = "/usr/local/lib/beatsync-test-inmodule"
-UTILS = STAGE + "/ansible_collections/beatsync/ops/plugins/module_utils"
 SITE = "/usr/local/lib/python3.11/dist-packages"
 # Both ways of one probe_deps call, and the search path computed for `python3 -I`, from a
 # python3 that is NOT isolated and has PYTHONPATH set (neither may leak into the answer).
@@ -39,9 +38,7 @@ ISOLATED_PATH = "import json, sys; print(json.dumps(sys.path))"
 
 @pytest.fixture(scope="module")
 def host(beatsync_host):  # noqa: F811
-    beatsync_host.exec(["mkdir", "-p", UTILS])
-    for path in (REPO / "plugins" / "module_utils").glob("*.py"):
-        beatsync_host.copy_in(path, "%s/%s" % (UTILS, path.name), mode=0o644)
+    stage_module_utils(beatsync_host, STAGE)
     yield beatsync_host
     beatsync_host.exec(["rm", "-rf", STAGE, "/opt/venv-inmodule", "/opt/extra-site", SITE + "/zz-inmodule.pth",
                         "/tmp/req-inmodule.txt"], check=False)

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from testlib import run_module_on
-from systemd_hosts import beatsync_host, podman_env, reset_host, systemd_image  # noqa: F401  pylint: disable=unused-import
+from systemd_hosts import beatsync_host, podman_env, podman_inventory, reset_host, systemd_image  # noqa: F401  pylint: disable=unused-import
 
 pytestmark = pytest.mark.containers
 
@@ -22,12 +22,7 @@ BUDGET = "/var/lib/beatsync-ops/restarts.json"
 
 
 def _inventory(tmp_path, host):
-    path = tmp_path / "inventory.json"
-    path.write_text(json.dumps({"all": {"hosts": {"bed": {
-        "ansible_connection": "containers.podman.podman", "ansible_host": host.name,
-        "ansible_python_interpreter": "/usr/bin/python3", "beatsync_external_address": host.ip,
-        "beatsync_timeout": 3}}}}))
-    return path
+    return podman_inventory(tmp_path / "inventory.json", host, beatsync_external_address=host.ip, beatsync_timeout=3)
 
 
 def diagnose(tmp_path, host, args, *extra):

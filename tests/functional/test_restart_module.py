@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from testlib import run_module_on
-from systemd_hosts import beatsync_host, break_host, podman_env, reset_host, systemd_image  # noqa: F401  pylint: disable=unused-import
+from systemd_hosts import beatsync_host, break_host, podman_env, podman_inventory, reset_host, systemd_image  # noqa: F401  pylint: disable=unused-import
 
 pytestmark = pytest.mark.containers
 
@@ -55,11 +55,7 @@ def host(beatsync_host):  # noqa: F811
 
 @pytest.fixture
 def inventory(tmp_path, host):
-    path = tmp_path / "inventory.json"
-    path.write_text(json.dumps({"all": {"hosts": {"bed": {
-        "ansible_connection": "containers.podman.podman", "ansible_host": host.name,
-        "ansible_python_interpreter": "/usr/bin/python3"}}}}))
-    return path
+    return podman_inventory(tmp_path / "inventory.json", host)
 
 
 @pytest.fixture

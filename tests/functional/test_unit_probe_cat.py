@@ -14,13 +14,11 @@ import json
 
 import pytest
 
-from testlib import REPO
-from systemd_hosts import CANONICAL_UNIT, SERVICE, beatsync_host, break_host, reset_host, systemd_image  # noqa: F401  pylint: disable=unused-import
+from systemd_hosts import CANONICAL_UNIT, SERVICE, beatsync_host, break_host, reset_host, stage_module_utils, systemd_image  # noqa: F401  pylint: disable=unused-import
 
 pytestmark = pytest.mark.containers
 
 STAGE = "/usr/local/lib/beatsync-test-unitcat"
-UTILS = STAGE + "/ansible_collections/beatsync/ops/plugins/module_utils"
 ETC_DIR = "/etc/systemd/system/%s.d" % SERVICE
 RUN_DIR = "/run/systemd/system/%s.d" % SERVICE
 # probe_unit's facts both ways, and the text _cat_from_files builds next to `systemctl cat`'s.
@@ -42,9 +40,7 @@ BOTH = (
 
 @pytest.fixture(scope="module")
 def host(beatsync_host):  # noqa: F811
-    beatsync_host.exec(["mkdir", "-p", UTILS])
-    for path in (REPO / "plugins" / "module_utils").glob("*.py"):
-        beatsync_host.copy_in(path, "%s/%s" % (UTILS, path.name), mode=0o644)
+    stage_module_utils(beatsync_host, STAGE)
     yield beatsync_host
     beatsync_host.exec(["rm", "-rf", STAGE, ETC_DIR, RUN_DIR], check=False)
     reset_host(beatsync_host)
