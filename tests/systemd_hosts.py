@@ -26,6 +26,7 @@ user ``ops`` with a fresh key, sshd on a chosen port through ``ListenAddress`` o
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
