@@ -25,6 +25,7 @@ from ansible_collections.beatsync.ops.plugins.module_utils._probe_host import pr
 from ansible_collections.beatsync.ops.plugins.module_utils._probe_http import probe_docs, probe_health
 from ansible_collections.beatsync.ops.plugins.module_utils._probe_python import probe_deps
 from ansible_collections.beatsync.ops.plugins.module_utils._probe_systemd import probe_unit
+from ansible_collections.beatsync.ops.plugins.module_utils._serving import unit_serves
 from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
 DEFAULT_PYTHON = "/usr/bin/python3"
@@ -41,15 +42,6 @@ def _guarded(name, func, timings, **kwargs):
         return {"error": "the %s probe failed: %s: %s" % (name, type(exc).__name__, exc), "error_class": "probe_error"}
     finally:
         timings[name] = elapsed_since(started)
-
-
-def _serving(facts, service):
-    """True when the unit is active and its own process answers /api/health healthy."""
-    unit = facts.get("unit") or {}
-    health = facts.get("health") or {}
-    listeners = (facts.get("port") or {}).get("listeners") or []
-    return (unit.get("active_state") == "active" and bool(health.get("healthy"))
-            and any(isinstance(item, dict) and item.get("unit") == service for item in listeners))
 
 
 def run_probes(params, bins=None):
@@ -88,7 +80,7 @@ def run_probes(params, bins=None):
         # just proved its interpreter imports it, so then only versions are read, and compared
         # by _pyreq's own PEP 440/508 subset rather than by importing pip's vendored packaging
         # (~80 ms of the host's CPU): a mismatch there is a warning, not a repair.
-        serving = _serving(facts, service)
+        serving = unit_serves(facts, service)
         # The interpreter runs the app's code: as the unit's User=/Group=, never as more.
         unit = facts.get("unit") or {}
         facts["deps"] = _guarded("deps", probe_deps, timings, python=python, app_dir=params["app_dir"],

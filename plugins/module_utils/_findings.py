@@ -19,6 +19,7 @@ import os
 
 from ansible_collections.beatsync.ops.plugins.module_utils import _bind
 from ansible_collections.beatsync.ops.plugins.module_utils._remedies import plan, remedy
+from ansible_collections.beatsync.ops.plugins.module_utils._serving import unit_serves
 
 # Rank of every code: lower is closer to the root cause. (The order in which the repair applies
 # remedies is the remedy registry's, _remedies.REMEDIES.)
@@ -345,7 +346,7 @@ def rule_unit_drift(facts, ctx):
     # Serving healthy (health and /docs fine): the operator's customised unit is a warning only;
     # the repair leaves it alone unless beatsync_repair_drift_when_serving is true.
     docs = _get(facts, "docs")
-    serving = _health_ok(facts) and not _service_down(unit) and (not docs or bool(docs.get("docs_ok")))
+    serving = unit_serves(facts, ctx["service"]) and (not docs or bool(docs.get("docs_ok")))
     where = sorted(set(dropins))
     summary = "The effective unit %s differs from the canonical unit" % (unit.get("fragment_path") or ctx["service"])
     if where:
@@ -377,9 +378,10 @@ def rule_missing_dependency(facts, ctx):
     down = _service_down(ctx["unit"])
     broken_imports = [(name, result) for name, result in sorted((deps.get("imports") or {}).items())
                       if isinstance(result, dict) and result.get("ok") is False]
-    # A host that serves healthy has just proved its imports: a requirement line it does not
+    # A unit that serves healthy has just proved its imports: a requirement line it does not
     # satisfy is a warning (requirements_mismatch), never a reason to reinstall and restart.
-    if _health_ok(facts) and not down and not broken_imports:
+    # A stale copy that answers healthy proves nothing about the unit's environment.
+    if unit_serves(facts, ctx["service"]) and not broken_imports:
         return None
     missing = [name for name in deps.get("missing") or [] if isinstance(name, str)]
     evidence = []
@@ -410,7 +412,7 @@ def rule_missing_dependency(facts, ctx):
 
 def rule_requirements_mismatch(facts, ctx):
     deps = _get(facts, "deps")
-    if not (_health_ok(facts) and not _service_down(ctx["unit"])):
+    if not unit_serves(facts, ctx["service"]):
         return None
     if any(isinstance(r, dict) and r.get("ok") is False for r in (deps.get("imports") or {}).values()):
         return None

@@ -298,7 +298,7 @@ def stop_listeners(port, processes, service="beatsync.service", term_timeout=10.
                    check_mode=False, proc_root=_procfs.PROC_ROOT):
     """Re-check and stop every process that holds port and is (part of) a diagnosed process.
 
-    Returns {port, changed, processes: [...], stopped, skipped, failed, port_free,
+    Returns {port, changed, processes: [...], stopped, skipped, not_stopped, port_free,
     listeners_after, pidfd, unowned_inodes}. Each process entry is {pid, diagnosed, seen,
     action, reason, signals}; action is one of stopped, would_stop, skipped, gone, failed.
     Raises ProbeInputError for bad input, OSError when the sockets cannot be read at all.
@@ -311,7 +311,7 @@ def stop_listeners(port, processes, service="beatsync.service", term_timeout=10.
         raise ProbeInputError("service must be a systemd unit name like beatsync.service, got %r" % (service,))
     if "." not in service:
         service += ".service"
-    result = {"port": port, "changed": False, "processes": [], "stopped": [], "skipped": [], "failed": [],
+    result = {"port": port, "changed": False, "processes": [], "stopped": [], "skipped": [], "not_stopped": [],
               "port_free": None, "listeners_after": [], "pidfd": pidfd_supported(), "unowned_inodes": []}
     holders, _inodes, result["unowned_inodes"] = _holders(port, proc_root)
     pid1_ns = _procfs.read_link(os.path.join(proc_root, "1", "ns", "mnt"))
@@ -348,7 +348,7 @@ def stop_listeners(port, processes, service="beatsync.service", term_timeout=10.
         if entry["action"] == "stopped":
             result["stopped"].append(pid)
         elif entry["action"] == "failed":
-            result["failed"].append(pid)
+            result["not_stopped"].append(pid)
         elif entry["action"] == "skipped":
             result["skipped"].append(pid)
     after, _inodes, _unowned = _holders(port, proc_root)

@@ -155,8 +155,10 @@ skipped:
   returned: always
   type: list
   elements: int
-failed:
-  description: PIDs that still ran after SIGKILL.
+not_stopped:
+  description:
+    - PIDs that still ran after SIGKILL (the module then fails).
+    - Returned as C(failed) in 0.1.0, the key Ansible reserves for the task's own state (it warned "must be of type bool").
   returned: always
   type: list
   elements: int
@@ -214,9 +216,9 @@ def main():
         module.fail_json(msg=str(exc))
     except OSError as exc:
         module.fail_json(msg="cannot read who listens on port %s: %s" % (params["port"], exc))
-    if result["failed"]:
+    if result["not_stopped"]:
         module.fail_json(msg="pid(s) %s still run %ss after SIGKILL; port %d is still held"
-                             % (", ".join(map(str, result["failed"])), params["kill_timeout"], result["port"]), **result)
+                             % (", ".join(map(str, result["not_stopped"])), params["kill_timeout"], result["port"]), **result)
     verb = "would stop" if module.check_mode else "stopped"
     acted = [entry["pid"] for entry in result["processes"] if entry["action"] in ("stopped", "would_stop")]
     result["msg"] = "%s %s; skipped %s; port %d %s" % (

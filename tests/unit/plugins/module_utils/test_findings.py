@@ -202,6 +202,39 @@ def test_unsatisfied_specifier_on_a_healthy_host_is_a_warning_not_a_restart():
     assert "requirements.txt:1" in result["findings"][0]["evidence"][0]
 
 
+@pytest.mark.parametrize("active_state", ["active", "activating"])
+def test_a_stale_copy_answering_healthy_does_not_vouch_for_the_units_requirements(active_state):
+    # A crash-looping unit is "active" for the moment between its start and its failed bind;
+    # the healthy answer comes from the stale copy, which proves nothing of the unit's interpreter.
+    facts = healthy_facts()
+    facts["port"]["listeners"] = [dict(facts["port"]["listeners"][0], pid=999, unit=None)]
+    facts["process"]["stray"] = [999]
+    facts["unit"].update(active_state=active_state, sub_state="running" if active_state == "active" else "auto-restart",
+                         n_restarts=7, main_pid=1234)
+    facts["deps"]["requirements"] = [{"name": "beatsync-no-such-package", "specifier": "==9.9.9", "installed": None,
+                                      "satisfied": False, "status": "missing"}]
+    facts["deps"]["missing"] = ["beatsync-no-such-package"]
+    result = run(facts)
+    assert "requirements_mismatch" not in codes(result)
+    assert "missing_dependency" in codes(result)
+    assert "install_requirements" in [step["action"] for step in result["plan"]]
+
+
+def test_unit_drift_under_a_stale_copy_is_not_a_serving_units_warning():
+    facts = healthy_facts()
+    facts["port"]["listeners"] = [dict(facts["port"]["listeners"][0], pid=999, unit=None)]
+    facts["unit"].update(drift=True, drift_items=[{"key": "ExecStart", "describe": "ExecStart= differs"}])
+    finding = next(item for item in run(facts)["findings"] if item["code"] == "unit_drift")
+    assert finding["severity"] == "error"
+
+
+def test_a_listener_nobody_could_read_leaves_a_healthy_unit_serving():
+    facts = healthy_facts()
+    facts["port"]["listeners"] = [dict(facts["port"]["listeners"][0], pid=None, pids=[], unit=None)]
+    facts["deps"]["requirements"] = [{"name": "fastapi", "specifier": ">=9.0", "installed": "0.110.0", "satisfied": False}]
+    assert codes(run(facts)) == ["requirements_mismatch"]
+
+
 def test_unsatisfied_specifier_on_a_down_host_is_a_missing_dependency():
     facts = down(healthy_facts())
     facts["deps"]["requirements"] = [{"name": "fastapi", "specifier": ">=9.0", "installed": "0.110.0", "satisfied": False}]
