@@ -22,6 +22,14 @@ description:
     machine-readable remedy), RV(plan) (the remedies in the runbook's order, which
     C(playbooks/repair.yml) applies) and RV(msg), the same lines C(playbooks/diagnose.yml) prints.
   - With no options on a BeatSync host it gives the same verdict and root cause as C(playbooks/diagnose.yml).
+  - An option the task does not set is read from the collection's variable for it when that is set
+    (O(service) from C(beatsync_service), O(port) from C(beatsync_port), O(host) from C(beatsync_probe_host),
+    O(app_dir), O(app_spec), O(python), O(timeout), O(journal_lines), O(check_drift), O(external_check),
+    O(external_address) and O(external_timeout) from C(beatsync_<option>)), as the roles set them; and what
+    the roles pass on from their own variables, O(external) from C(beatsync_external.probes) (the bastion's
+    view), O(before) from C(beatsync_before), O(actions) from C(beatsync_applied), O(lock), O(budget) and
+    O(release_lock) from C(beatsync_diagnose_lock), C(beatsync_diagnose_budget) and C(beatsync_diagnose_release_lock).
+    A message about an option read from a variable names the variable.
   - Changes nothing on the host (with O(lock), only the repair lock's file).
 author:
   - BeatSync operations (@beatsync)
@@ -331,27 +339,62 @@ lock_released:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.beatsync.ops.plugins.module_utils import _budget, _lock
 from ansible_collections.beatsync.ops.plugins.module_utils._argspec import diagnose_module_spec, validate
 from ansible_collections.beatsync.ops.plugins.module_utils._diagnosis import run_probes
 from ansible_collections.beatsync.ops.plugins.module_utils._maintenance import read_marker
 from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
 
 
-def _transaction_problem(params):
+def _transaction_modules():
+    """_lock and _budget, imported only by a diagnosis that takes the lock, reads the budget or
+    gives the lock back (the repair's): a plain diagnosis does not compile them (~5 ms of the
+    host's CPU; AnsiballZ ships them either way)."""
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.beatsync.ops.plugins.module_utils import _budget, _lock
+    return _budget, _lock
+
+
+def _transaction_problem(params, budget_utils, lock_utils):
     """The lock and budget options' own checks (their modules make the same ones)."""
     lock, budget = params["lock"], params["budget"]
     try:
         if lock:
-            _lock.validate(lock["owner"], lock["wait"], lock["stale_after"], lock["owner_pid"])
+            lock_utils.validate(lock["owner"], lock["wait"], lock["stale_after"], lock["owner_pid"])
     except ValueError as exc:
         return "lock: %s" % exc
     try:
         if budget:
-            _budget.validate(budget["limit"], budget["window"])
+            budget_utils.validate(budget["limit"], budget["window"])
     except ValueError as exc:
         return "budget: %s" % exc
     return None
+
+
+def _begin_transaction(module, params, budget_utils, lock_utils):
+    """Take the repair lock and read the restart budget (the repair's first diagnosis)."""
+    problem = _transaction_problem(params, budget_utils, lock_utils)
+    if problem:
+        module.fail_json(msg=problem)
+    transaction = {}
+    if params["lock"]:
+        lock = params["lock"]
+        transaction["lock"], problem = lock_utils.take(lock["path"], lock["owner"], lock["wait"], lock["stale_after"],
+                                                       owner_pid=lock["owner_pid"], check_mode=module.check_mode)
+        if problem:
+            module.fail_json(msg=problem, **transaction)
+    if params["budget"]:
+        budget = params["budget"]
+        transaction["restart_budget"] = budget_utils.check(budget["path"], budget["limit"], budget["window"])
+    return transaction
+
+
+def _release_lock(module, release, lock_utils, transaction):
+    """Give the repair lock back (the repair's last diagnosis, when no rollback can follow)."""
+    try:
+        transaction["lock_released"], dummy = lock_utils.release(release["path"], release["owner"])
+    except (lock_utils.LockError, OSError) as exc:
+        transaction["lock_released"] = False
+        module.warn("the repair lock %s was not given back: %s" % (release["path"], exc))
 
 
 def main():
@@ -360,19 +403,8 @@ def main():
         params = validate(module.params)
     except ProbeInputError as exc:
         module.fail_json(msg=str(exc))
-    problem = _transaction_problem(params)
-    if problem:
-        module.fail_json(msg=problem)
-    transaction = {}
-    if params["lock"]:
-        lock = params["lock"]
-        transaction["lock"], problem = _lock.take(lock["path"], lock["owner"], lock["wait"], lock["stale_after"],
-                                                  owner_pid=lock["owner_pid"], check_mode=module.check_mode)
-        if problem:
-            module.fail_json(msg=problem, **transaction)
-    if params["budget"]:
-        budget = params["budget"]
-        transaction["restart_budget"] = _budget.check(budget["path"], budget["limit"], budget["window"])
+    utils = _transaction_modules() if params["lock"] or params["budget"] or params["release_lock"] else None
+    transaction = _begin_transaction(module, params, *utils) if utils else {}
     bins = {name: module.get_bin_path(name) for name in ("systemctl", "journalctl", "ufw")}
     try:
         facts = run_probes(params, bins)
@@ -380,12 +412,7 @@ def main():
         module.fail_json(msg=str(exc), **transaction)
     facts["probes"]["maintenance"] = read_marker()
     if params["release_lock"] and not module.check_mode:
-        release = params["release_lock"]
-        try:
-            transaction["lock_released"], dummy = _lock.release(release["path"], release["owner"])
-        except (_lock.LockError, OSError) as exc:
-            transaction["lock_released"] = False
-            module.warn("the repair lock %s was not given back: %s" % (release["path"], exc))
+        _release_lock(module, params["release_lock"], utils[1], transaction)
     module.exit_json(changed=False, **dict(facts, **transaction))
 
 

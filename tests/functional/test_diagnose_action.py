@@ -145,3 +145,31 @@ def test_service_variables_that_are_templates_shape_the_canonical_unit(bed, tmp_
     result = adhoc(inv)
     assert result["probes"]["unit"]["drift"] is True, result["msg"]
     assert "Description=Canary BeatSync" in result["probes"]["unit"]["diff"], result["probes"]["unit"]
+
+
+def test_hosts_of_one_run_share_a_canonical_unit_only_when_their_inputs_agree(bed, tmp_path):
+    """The run's workers share one rendering of the canonical unit per set of inputs: four
+    names for the one bed, in one run, two of them with another Description= (one plain, one a
+    template of the inventory's own), each gets the unit its own variables make."""
+    inv = tmp_path / "inventory.json"
+    inventory(tmp_path, bed)
+    data = json.loads(inv.read_text())
+    host = data["beatsync"]["hosts"].pop("bed")
+    data["beatsync"]["hosts"] = {
+        "bed": host, "same": dict(host),
+        "other": dict(host, service_description="Other BeatSync"),
+        "templated": dict(host, site_name="Canary", service_description="{{ site_name }} BeatSync"),
+    }
+    data["beatsync"]["vars"] = {"beatsync_summary_name": "shared-unit"}
+    inv.write_text(json.dumps(data))
+    env = _env()
+    env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.default"
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inv), "--forks", "4",
+                           str(REPO / "playbooks" / "diagnose.yml")],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    reports = {name: json.loads((tmp_path / "reports" / ("%s.json" % name)).read_text())
+               for name in ("bed", "same", "other", "templated")}
+    assert [reports[name]["probes"]["unit"]["drift"] for name in ("bed", "same")] == [False, False]
+    assert "-Description=Other BeatSync" in reports["other"]["probes"]["unit"]["diff"]
+    assert "-Description=Canary BeatSync" in reports["templated"]["probes"]["unit"]["diff"]
