@@ -11,6 +11,7 @@ outcome with the lines a person reads.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -115,11 +116,13 @@ def _unit_inputs(sources):
     return frozenset(names)
 
 
-# Read with the sources, in the main process: each worker only looks the names up.
+# Read with the sources, in the main process: each worker only looks the names up. The names
+# are the collection's own template's (it calls no lookup), so equal values render equal text.
 UNIT_INPUTS = _unit_inputs(SERVICE_ROLE_SOURCES)
 
 
 def _has_template(value):
+    """True when a value, or a string anywhere in it, holds Jinja syntax."""
     if isinstance(value, str):
         return any(marker in value for marker in TEMPLATE_MARKERS)
     if isinstance(value, dict):
@@ -148,6 +151,7 @@ def _unit_key(variables):
         return None
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
+
 class _UnitCache:
     """One rendered canonical unit, shared by the run's workers (one per host, each a fresh
     fork: compiling the template is ~15 ms of the controller's CPU per host). It lives in the
@@ -166,6 +170,7 @@ class _UnitCache:
             return None
 
     def write(self, text):
+        temporary = None
         try:
             os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=os.path.dirname(self.path))
@@ -173,7 +178,9 @@ class _UnitCache:
                 stream.write(text)
             os.replace(temporary, self.path)  # whole or not at all for a worker reading it
         except OSError:
-            pass
+            if temporary:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
 
 
 # An option the task does not set falls back to the collection's inventory variable, so
