@@ -1,0 +1,125 @@
+"""What one diagnosis costs the host beyond a ping, part by part (issue 13's host CPU target).
+
+    .venv/bin/python benchmarks/host_floor.py --repeat 20
+
+Boots one systemd container of the test bed (healthy BeatSync), keeps the AnsiballZ payloads
+of ansible.builtin.ping and beatsync.ops.diagnose as Ansible builds them for it (with the
+arguments diagnose.yml's action sends, the canonical unit included), and runs each command
+below --repeat times with `podman exec`, reading the container's cgroup CPU (cpu.stat
+usage_usec) before and after, minus the container's idle usage over an equally long quiet
+window. Printed: host CPU per run, and over `true` (what `podman exec` itself costs the
+container). The payloads run exactly as Ansible runs them with pipelining, without Ansible's
+temporary-directory commands; benchmarks/cpu.py measures the whole task.
+
+Rows:
+  - the two payloads, and the diagnosis's payload with one probe only (`process`, /proc
+    only): what importing the module and the collection's module_utils costs;
+  - the parts a diagnosis needs beyond a ping that are not the collection's code: the standard
+    library's HTTP client (`http.client`, which imports `email` and `ssl`) and HTML parser (the
+    /docs page), one `systemctl show` and one `journalctl` of the unit (the runbook's steps).
+The machine is shared: only ratios within one run mean something.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(HERE / "tests"))
+sys.path.insert(0, str(HERE / "benchmarks"))
+
+from cpu import cgroup_usage  # noqa: E402  pylint: disable=wrong-import-position
+from systemd_hosts import SystemdHost, deploy_fixture, podman_env  # noqa: E402  pylint: disable=wrong-import-position
+
+ALL_PROBES = '"probes": ["unit", "journal", "port", "process", "health", "docs", "deps", "firewall"]'
+
+COMMANDS = [
+    ("true (podman exec itself)", ["true"]),
+    ("python3 -c pass", ["python3", "-c", "pass"]),
+    ("python3: import http.client", ["python3", "-c", "import http.client"]),
+    ("python3: import html.parser", ["python3", "-c", "import html.parser"]),
+    ("systemctl show beatsync.service", ["systemctl", "show", "beatsync.service"]),
+    ("journalctl -u beatsync.service -n 50", ["journalctl", "-u", "beatsync.service", "-n", "50", "--no-pager"]),
+    ("ping payload (ansible.builtin.ping)", ["python3", "/tmp/floor-ping.py"]),
+    ("diagnose payload, one probe (process)", ["python3", "/tmp/floor-diagnose-one.py"]),
+    ("diagnose payload (every probe)", ["python3", "/tmp/floor-diagnose.py"]),
+]
+
+
+def keep_payload(host, module, name, inventory, env):
+    """Run module once through Ansible with its files kept; copy its AnsiballZ payload to /tmp/<name>."""
+    host.exec("rm -rf /root/.ansible/tmp/*")
+    subprocess.run([str(Path(sys.executable).parent / "ansible"), "-i", str(inventory), "h0", "-m", module],
+                   env=dict(env, ANSIBLE_PIPELINING="0", ANSIBLE_KEEP_REMOTE_FILES="1"),
+                   capture_output=True, text=True, check=True, timeout=300)
+    host.exec("cp /root/.ansible/tmp/*/AnsiballZ_*.py /tmp/%s" % name)
+
+
+def measure(host, argv, repeat):
+    """Host CPU (s) of one run of argv, the container's idle usage subtracted."""
+    before, started = cgroup_usage(host), time.monotonic()
+    for dummy in range(repeat):
+        subprocess.run(["podman", "exec", host.name] + argv, env=podman_env(), capture_output=True, check=False)
+    busy, elapsed = cgroup_usage(host) - before, time.monotonic() - started
+    quiet_from = cgroup_usage(host)
+    time.sleep(elapsed)
+    idle = cgroup_usage(host) - quiet_from
+    return max(busy - idle, 0.0) / repeat
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is printed")
+    ap.add_argument("--out", help="JSON file for the raw numbers")
+    args = ap.parse_args()
+    collections = HERE / "build" / "bench-collections"
+    link = collections / "ansible_collections" / "beatsync" / "ops"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.exists():
+        link.symlink_to(HERE, target_is_directory=True)
+    host = SystemdHost()
+    try:
+        deploy_fixture(host)
+        inventory = Path("/tmp/beatsync-host-floor-%d.json" % os.getpid())
+        inventory.write_text(json.dumps({"beatsync": {"hosts": {"h0": {
+            "ansible_connection": "containers.podman.podman", "ansible_host": host.name,
+            "ansible_python_interpreter": "/usr/bin/python3", "beatsync_become": False,
+            "beatsync_external_address": host.ip}}}}))
+        env = dict(os.environ, ANSIBLE_CONFIG=str(HERE / "benchmarks" / "ansible.cfg"),
+                   ANSIBLE_COLLECTIONS_PATH=str(collections), **podman_env())
+        keep_payload(host, "ansible.builtin.ping", "floor-ping.py", inventory, env)
+        keep_payload(host, "beatsync.ops.diagnose", "floor-diagnose.py", inventory, env)
+        text = host.exec(["cat", "/tmp/floor-diagnose.py"]).stdout
+        if ALL_PROBES not in text:
+            raise SystemExit("the diagnose payload does not carry the expected probe list")
+        host.exec(["bash", "-c", "cat > /tmp/floor-diagnose-one.py"],
+                  input=text.replace(ALL_PROBES, '"probes": ["process"]'))
+        rows = {label: [] for label, dummy in COMMANDS}
+        for dummy in range(args.rounds):
+            for label, argv in COMMANDS:
+                rows[label].append(measure(host, argv, args.repeat))
+        base = statistics.median(rows[COMMANDS[0][0]])
+        ping = statistics.median(rows["ping payload (ansible.builtin.ping)"])
+        print("| run | host CPU per run | over `true` | / ping payload |")
+        print("| --- | --- | --- | --- |")
+        for label, dummy in COMMANDS:
+            value = statistics.median(rows[label])
+            print("| %s | %.1f ms | %.1f ms | %.2f |" % (label, value * 1000, (value - base) * 1000, value / ping))
+        print("\n1.25 x the ping payload leaves %.1f ms of host CPU for everything a diagnosis adds." % (ping * 0.25 * 1000))
+        if args.out:
+            Path(args.out).write_text(json.dumps({"repeat": args.repeat, "rows": rows}, indent=1))
+        inventory.unlink()
+    finally:
+        host.remove()
+
+
+if __name__ == "__main__":
+    main()
