@@ -12,6 +12,7 @@ outcome with the lines a person reads.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -156,11 +157,35 @@ class _UnitCache:
     """One rendered canonical unit, shared by the run's workers (one per host, each a fresh
     fork: compiling the template is ~15 ms of the controller's CPU per host). It lives in the
     run's own local temporary directory (mode 0700, removed when the run ends), as
-    ansible.builtin.template's rendered files and AnsiballZ's cache do. Any failure to read or
-    write it only means rendering again."""
+    ansible.builtin.template's rendered files and AnsiballZ's cache do. The first worker
+    renders under a lock while the others of the same key wait for it (the hosts of a play start
+    together; as AnsiballZ's cache does). Any failure to lock, read or write only means
+    rendering here."""
 
     def __init__(self, key):
-        self.path = os.path.join(C.DEFAULT_LOCAL_TMP, "beatsync_ops_canonical_unit", key)
+        self.directory = os.path.join(C.DEFAULT_LOCAL_TMP, "beatsync_ops_canonical_unit")
+        self.path = os.path.join(self.directory, key)
+
+    def get(self, render):
+        """The cached text, else render() once for the run (under the lock) and keep it."""
+        text = self.read()
+        if text is not None:
+            return text
+        try:
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            lock = open(self.path + ".lock", "a", encoding="utf-8")  # pylint: disable=consider-using-with
+        except OSError:
+            return render()
+        with lock:  # closing it gives the lock back, as does the end of a worker that dies holding it
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            except OSError:
+                return render()
+            text = self.read()
+            if text is None:
+                text = render()
+                self.write(text)
+        return text
 
     def read(self):
         try:
@@ -172,8 +197,7 @@ class _UnitCache:
     def write(self, text):
         temporary = None
         try:
-            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(self.path))
+            handle, temporary = tempfile.mkstemp(dir=self.directory)
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 stream.write(text)
             os.replace(temporary, self.path)  # whole or not at all for a worker reading it
@@ -224,15 +248,12 @@ class ActionModule(ActionBase):
             service_name=params["service"][:-len(".service")] if params["service"].endswith(".service") else params["service"],
             service_port=params["port"], service_app_dir=params["app_dir"], service_app=params["app_spec"])
         variables.update(SERVICE_ROLE_SOURCES["vars"])
-        key = _unit_key(variables)
-        cached = _UnitCache(key) if key else None
-        text = cached.read() if cached else None
-        if text is None:
+        def render():
             templar = self._templar.copy_with_new_env(available_variables=variables)
-            text = templar.template(SERVICE_ROLE_SOURCES["template"])
-            if cached:
-                cached.write(text)
-        return text
+            return templar.template(SERVICE_ROLE_SOURCES["template"])
+
+        key = _unit_key(variables)
+        return _UnitCache(key).get(render) if key else render()
 
     # ------------------------------------------------------------------ outside check
     def _outside(self, task_vars, params):

@@ -3,6 +3,9 @@ workers share one rendering (a host whose inputs differ never gets another host'
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from ansible_collections.beatsync.ops.plugins.action import diagnose as action
@@ -37,11 +40,49 @@ def test_an_inventory_template_among_the_inputs_is_rendered_on_its_host(value):
     assert action._unit_key(role_variables(**{name: value})) is None  # pylint: disable=protected-access
 
 
-def test_the_cache_gives_back_what_was_written_and_nothing_else(tmp_path, monkeypatch):
+def test_the_cache_renders_once_and_gives_back_what_it_kept(tmp_path, monkeypatch):
     monkeypatch.setattr(action.C, "DEFAULT_LOCAL_TMP", str(tmp_path))
+    calls = []
+
+    def render(text="[Unit]\nDescription=x\n"):
+        calls.append(text)
+        return text
+
     cache = action._UnitCache("k1")  # pylint: disable=protected-access
     assert cache.read() is None
-    cache.write("[Unit]\nDescription=x\n")
-    assert cache.read() == "[Unit]\nDescription=x\n"
-    assert action._UnitCache("k2").read() is None  # pylint: disable=protected-access
+    assert cache.get(render) == "[Unit]\nDescription=x\n"
+    assert cache.get(render) == "[Unit]\nDescription=x\n" and len(calls) == 1
+    assert action._UnitCache("k2").get(lambda: render("other")) == "other"  # pylint: disable=protected-access
+    assert len(calls) == 2
     assert (tmp_path / "beatsync_ops_canonical_unit").stat().st_mode & 0o777 == 0o700
+
+
+def test_workers_starting_together_render_once(tmp_path, monkeypatch):
+    """Forked processes, as Ansible's workers are: the first renders under the lock, the others
+    wait and read what it kept."""
+    monkeypatch.setattr(action.C, "DEFAULT_LOCAL_TMP", str(tmp_path))
+    marks = tmp_path / "renders"
+    marks.mkdir()
+
+    def render():
+        (marks / str(os.getpid())).write_text("x")
+        time.sleep(0.3)  # long enough for every worker to reach the lock
+        return "[Unit]\n"
+
+    children = []
+    for dummy in range(4):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child's exit code is the assertion
+            code = 0 if action._UnitCache("k").get(render) == "[Unit]\n" else 1  # pylint: disable=protected-access
+            os._exit(code)  # pylint: disable=protected-access
+        children.append(pid)
+    codes = [os.waitpid(pid, 0)[1] for pid in children]
+    assert codes == [0, 0, 0, 0]
+    assert len(list(marks.iterdir())) == 1
+
+
+def test_a_cache_that_cannot_be_written_only_means_rendering(tmp_path, monkeypatch):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    monkeypatch.setattr(action.C, "DEFAULT_LOCAL_TMP", str(blocked))
+    assert action._UnitCache("k").get(lambda: "rendered") == "rendered"  # pylint: disable=protected-access
