@@ -248,6 +248,7 @@ class ActionModule(ActionBase):
             service_name=params["service"][:-len(".service")] if params["service"].endswith(".service") else params["service"],
             service_port=params["port"], service_app_dir=params["app_dir"], service_app=params["app_spec"])
         variables.update(SERVICE_ROLE_SOURCES["vars"])
+
         def render():
             templar = self._templar.copy_with_new_env(available_variables=variables)
             return templar.template(SERVICE_ROLE_SOURCES["template"])
