@@ -77,11 +77,13 @@ class SwappableApp:
         self.proc = None
 
     def swap(self, faults):
-        """Start a server with `faults` on the same socket, then stop the one it replaces."""
-        previous = self.proc
+        """Stop the server, then start one with `faults` on the same socket. The socket stays
+        open here in between, so a request waits in its backlog for the new server rather than
+        being refused; two servers never accept side by side (one poll's health request could
+        reach the old one and its /docs request the new one, a state neither server is in)."""
+        self._stop(self.proc)
         self.start(faults)
         self.wait_started()
-        self._stop(previous)
         return self
 
     def wait_ready(self, timeout=20):
