@@ -23,6 +23,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.parsing.utils.yaml import from_yaml
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+from jinja2 import Environment, meta
 
 from ansible_collections.beatsync.ops.plugins.module_utils._argspec import (
     DIAGNOSE_CONTROLLER,
@@ -85,41 +86,8 @@ def _service_role_sources():
 
 SERVICE_ROLE_SOURCES, SERVICE_ROLE_ERROR = _service_role_sources()
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
-
-
-def _names_read(text):
-    """The variable names a Jinja text reads, or None when it does not parse."""
-    # pylint: disable-next=import-outside-toplevel
-    from jinja2 import Environment, meta
-    try:
-        return set(meta.find_undeclared_variables(Environment().parse(text)))
-    except Exception:  # pylint: disable=broad-exception-caught
-        return None
-
-
-def _unit_inputs(sources):
-    """Every variable the canonical unit reads: the template's own, and through the service
-    role's defaults and vars that are templates (service__python ...), theirs. None when a
-    text does not parse (then nothing is shared between hosts)."""
-    if sources is None:
-        return None
-    role_values = dict(sources["defaults"], **sources["vars"])
-    names, todo = set(), [sources["template"]]
-    while todo:
-        found = _names_read(todo.pop())
-        if found is None:
-            return None
-        for name in found - names:
-            names.add(name)
-            value = role_values.get(name)
-            if isinstance(value, str) and any(marker in value for marker in TEMPLATE_MARKERS):
-                todo.append(value)
-    return frozenset(names)
-
-
-# Read with the sources, in the main process: each worker only looks the names up. The names
-# are the collection's own template's (it calls no lookup), so equal values render equal text.
-UNIT_INPUTS = _unit_inputs(SERVICE_ROLE_SOURCES)
+# The service role's own values (defaults, then its derived vars), as the workers inherit them.
+ROLE_VALUES = dict(SERVICE_ROLE_SOURCES["defaults"], **SERVICE_ROLE_SOURCES["vars"]) if SERVICE_ROLE_SOURCES else {}
 
 
 def _has_template(value):
@@ -133,17 +101,47 @@ def _has_template(value):
     return False
 
 
+def _names_read(text):
+    """The variable names a Jinja text reads, or None when it does not parse."""
+    try:
+        return set(meta.find_undeclared_variables(Environment().parse(text)))
+    except Exception:  # pylint: disable=broad-exception-caught
+        return None
+
+
+def _unit_inputs(sources):
+    """Every variable the canonical unit reads: the template's own, and through the service
+    role's defaults and vars that are templates (service__python ...), theirs. None when a
+    text does not parse (then nothing is shared between hosts)."""
+    if sources is None:
+        return None
+    names, todo = set(), [sources["template"]]
+    while todo:
+        found = _names_read(todo.pop())
+        if found is None:
+            return None
+        for name in found - names:
+            names.add(name)
+            if isinstance(ROLE_VALUES.get(name), str) and _has_template(ROLE_VALUES[name]):
+                todo.append(ROLE_VALUES[name])
+    return frozenset(names)
+
+
+# Read with the sources, in the main process: each worker only looks the names up. The names
+# are the collection's own template's (it calls no lookup), so equal values render equal text.
+UNIT_INPUTS = _unit_inputs(SERVICE_ROLE_SOURCES)
+
+
 def _unit_key(variables):
     """A key for the rendered unit that is the same exactly when every value it reads is: the
     raw values of UNIT_INPUTS, or None when one of them is a template of the inventory's own
     (its value depends on variables outside the set: rendered on every host)."""
     if UNIT_INPUTS is None:
         return None
-    role_values = dict(SERVICE_ROLE_SOURCES["defaults"], **SERVICE_ROLE_SOURCES["vars"])
     values = {}
     for name in sorted(UNIT_INPUTS):
         value = variables.get(name)
-        if value is not role_values.get(name) and _has_template(value):
+        if value is not ROLE_VALUES.get(name) and _has_template(value):
             return None
         values[name] = value
     try:
