@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 
 from ansible import constants as C
 from ansible.errors import AnsibleActionFail
@@ -35,6 +36,7 @@ from ansible_collections.beatsync.ops.plugins.module_utils._findings import buil
 from ansible_collections.beatsync.ops.plugins.module_utils._maintenance import from_variable
 from ansible_collections.beatsync.ops.plugins.module_utils._redact import redact_data, remove_values, secret_values
 from ansible_collections.beatsync.ops.plugins.module_utils._validate import ProbeInputError
+from ansible_collections.beatsync.ops.plugins.plugin_utils._variables import naming_variables, options_from_variables
 
 try:  # ansible-core 2.19+: only trusted strings are templates
     from ansible.template import trust_as_template
@@ -224,6 +226,29 @@ ROLE_VARS = {
 }
 
 
+class _Beside(threading.Thread):
+    """func(*args) in a thread of its own; result() waits for it and gives its value, or raises
+    what it raised. A daemon: a task that fails before asking leaves nothing to wait for."""
+
+    def __init__(self, func, *args):
+        super().__init__(name="beatsync-outside-check", daemon=True)
+        self._func, self._args = func, args
+        self._value, self._error = None, None
+        self.start()
+
+    def run(self):
+        try:
+            self._value = self._func(*self._args)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            self._error = exc
+
+    def result(self):
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _supports_check_mode = True
@@ -255,26 +280,22 @@ class ActionModule(ActionBase):
         return _UnitCache(key).get(render) if key else render()
 
     # ------------------------------------------------------------------ outside check
-    def _outside(self, task_vars, params):
-        if params.get("external") is not None:
-            return params["external"]
-        if not params["external_check"]:
-            return {}
+    @staticmethod
+    def _outside_check(task_vars, params):
+        """The outside check's parameters (validated here, in the task's thread), or None when
+        there is none to make: a bastion gave its facts (`external`) or external_check is off."""
+        if params.get("external") is not None or not params["external_check"]:
+            return None
         address = params.get("external_address") or task_vars.get("ansible_host") or task_vars.get("inventory_hostname")
         outside = dict(params, host=address, timeout=params.get("external_timeout") or params["timeout"])
-        outside = validate({key: outside[key] for key in ("host", "port", "timeout")})
-        return http_facts(dict(params, **outside))
+        return dict(params, **validate({key: outside[key] for key in ("host", "port", "timeout")}))
 
     # ------------------------------------------------------------------ run
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
-        from_variables = {}
-        for option, variable in INVENTORY_VARS.items():
-            if option not in self._task.args and task_vars.get(variable) not in (None, ""):
-                self._task.args[option] = self._templar.template(task_vars[variable])
-                from_variables[option] = variable
+        from_variables = options_from_variables(self._task.args, task_vars, self._templar, INVENTORY_VARS)
         for option, (variable, key) in ROLE_VARS.items():
             if option in self._task.args or task_vars.get(variable) in (None, "", {}, []):
                 continue
@@ -288,7 +309,7 @@ class ActionModule(ActionBase):
             dummy, args = self.validate_argument_spec(argument_spec=diagnose_module_spec())
             params = validate(args)
         except (AnsibleActionFail, ProbeInputError) as exc:
-            return dict(result, failed=True, msg=_naming_variables(exc, from_variables))
+            return dict(result, failed=True, msg=naming_variables(exc, from_variables))
 
         module_args = {key: value for key, value in params.items() if key not in DIAGNOSE_CONTROLLER and value is not None}
         if params["check_drift"] and params.get("canonical_unit") is None:
@@ -299,6 +320,13 @@ class ActionModule(ActionBase):
         if not params["check_drift"]:
             module_args.pop("canonical_unit", None)
 
+        try:
+            outside = self._outside_check(task_vars, params)
+        except ProbeInputError as exc:
+            return dict(result, failed=True, msg="external_address: %s" % exc)
+        # The outside check waits on the network while this worker waits on the host: it runs in
+        # a thread beside the module, so it adds no wall time of its own to the diagnosis.
+        outside = _Beside(http_facts, outside) if outside else None
         inside = self._execute_module(module_name="beatsync.ops.diagnose", module_args=module_args, task_vars=task_vars)
         if inside.get("failed") or "probes" not in inside:
             return dict(result, **inside)
@@ -306,10 +334,7 @@ class ActionModule(ActionBase):
             if inside.get(key):
                 result[key] = inside[key]
 
-        try:
-            external = self._outside(task_vars, params)
-        except ProbeInputError as exc:
-            return dict(result, failed=True, msg="external_address: %s" % exc)
+        external = outside.result() if outside else params.get("external") or {}
         # Nothing a log, report or -vvv shows carries a secret: Environment= values, secret-named
         # settings and options (the host already redacted the unit diff), and the literal secret
         # values of the canonical unit wherever else they turn up (a journal line echoing one).
@@ -334,15 +359,6 @@ class ActionModule(ActionBase):
         if params["show"]:
             display.display("\n".join(lines))
         return result
-
-
-def _naming_variables(exc, from_variables):
-    """The validation message, plus the inventory variable of each option it names that came
-    from one: the operator set beatsync_port, not the action's `port`."""
-    message = getattr(exc, "message", None) or str(exc)
-    named = ["%s (from %s)" % (option, variable) for option, variable in sorted(from_variables.items())
-             if option in message]
-    return message + ("; options set through inventory variables: %s" % ", ".join(named) if named else "")
 
 
 def summary_lines(host, outcome, probes):

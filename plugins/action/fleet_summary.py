@@ -34,6 +34,14 @@ ARGUMENT_SPEC = dict(
     show=dict(type="bool", default=True),
 )
 
+# Options the task does not set come from these variables when set (the operator's inventory,
+# -e, an EDA rulebook's extra_vars), else from ARGUMENT_SPEC's defaults.
+VARIABLES = {
+    "dir": "beatsync_report_dir", "suffix": "beatsync_report_suffix", "summary_name": "beatsync_summary_name",
+    "mode": "beatsync_report_mode", "dir_mode": "beatsync_report_dir_mode", "metrics_file": "beatsync_metrics_file",
+    "detected_at": "beatsync_detected_at",
+}
+
 display = Display()
 
 
@@ -55,6 +63,7 @@ def play_reports(task_vars, outcome_var):
 class ActionModule(FileWriteAction):
     ARGUMENT_SPEC = ARGUMENT_SPEC
     ERRORS = (ReportError, MetricsError)
+    VARIABLES = VARIABLES
 
     def write(self, args, task_vars):
         reports = args["reports"] if args["reports"] is not None else play_reports(task_vars, args["outcome_var"])

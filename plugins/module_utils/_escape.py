@@ -23,9 +23,11 @@ import re
 
 REPLACEMENT = u"\ufffd"
 
-# Everything outside XML 1.0's Char production:
-# #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
-_XML_FORBIDDEN_RE = re.compile(u"[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Everything outside XML 1.0's Char production
+# (#x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]), listed as the
+# characters it leaves out: the same set as the negated production (a test checks every code
+# point), compiled in a tenth of the time (~3 ms of every run that imports this file).
+_XML_FORBIDDEN_RE = re.compile(u"[\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800-\udfff\ufffe\uffff]")
 _XML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&apos;"}
 _XML_ESCAPE_RE = re.compile(r"[&<>\"']")
 

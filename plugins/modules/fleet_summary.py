@@ -22,6 +22,12 @@ description:
   - Used by C(playbooks/diagnose.yml) and C(playbooks/repair.yml). One task instead of five, as each
     task costs the controller a worker process and a round of templating per run.
   - Run it once per play (C(run_once=true)); it never touches a managed host.
+  - An option the task does not set is read from the collection's variable for it when that is set
+    (not undefined, null or empty), else it takes its default here. O(dir) from C(beatsync_report_dir),
+    O(suffix) from C(beatsync_report_suffix), O(summary_name) from C(beatsync_summary_name), O(mode) from
+    C(beatsync_report_mode), O(dir_mode) from C(beatsync_report_dir_mode), O(metrics_file) from
+    C(beatsync_metrics_file), O(detected_at) from C(beatsync_detected_at). A message about an option read
+    from a variable names the variable.
 author:
   - BeatSync operations (@beatsync)
 attributes:

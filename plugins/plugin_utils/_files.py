@@ -18,7 +18,10 @@ from __future__ import annotations
 import os
 import tempfile
 
+from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
+
+from ansible_collections.beatsync.ops.plugins.plugin_utils._variables import naming_variables, options_from_variables
 
 
 class AtomicWriteError(Exception):
@@ -61,8 +64,10 @@ class FileWriteAction(ActionBase):
     """Base of an action plugin that writes files on the controller only.
 
     Subclasses set ``ARGUMENT_SPEC``, ``ERRORS`` (the exception classes whose message is the
-    failure message, after ``ERROR_PREFIX``) and define ``write(args, task_vars)``, which returns
-    the result's keys. The result never reports ``changed``."""
+    failure message, after ``ERROR_PREFIX``), optionally ``VARIABLES`` (option -> the beatsync_*
+    variable an option the task does not set is read from, see _variables) and define
+    ``write(args, task_vars)``, which returns the result's keys. The result never reports
+    ``changed``; a message about an option read from a variable names the variable."""
 
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -71,6 +76,7 @@ class FileWriteAction(ActionBase):
     ARGUMENT_SPEC = {}
     ERRORS = ()
     ERROR_PREFIX = ""
+    VARIABLES = {}
 
     def write(self, args, task_vars):
         raise NotImplementedError
@@ -78,9 +84,14 @@ class FileWriteAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        task_vars = task_vars or {}
+        from_variables = options_from_variables(self._task.args, task_vars, self._templar, self.VARIABLES)
         try:
-            values = self.write(args, task_vars or {})
+            dummy, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        except AnsibleActionFail as exc:
+            return dict(result, failed=True, msg=naming_variables(exc, from_variables))
+        try:
+            values = self.write(args, task_vars)
         except self.ERRORS as exc:
-            return dict(result, failed=True, msg="%s%s" % (self.ERROR_PREFIX, exc))
+            return dict(result, failed=True, msg="%s%s" % (self.ERROR_PREFIX, naming_variables(exc, from_variables)))
         return dict(result, changed=False, **values)

@@ -131,3 +131,65 @@ def test_show_prints_the_summary(tmp_path):
     printed = stdout[:re.search(r"^\{$", stdout, re.M).start()]  # before the JSON callback's document
     assert "# BeatSync fleet summary" in printed
     assert "| web2 | degraded | degraded | docs_unavailable | - | - |" in printed
+
+
+VARIABLES_PLAYBOOK = """
+- name: Publish a run with the options in variables
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: What each host's diagnosis registered
+      ansible.builtin.set_fact:
+        beatsync_outcome: "{{ outcomes[inventory_hostname] }}"
+
+    - name: Publish
+      beatsync.ops.fleet_summary:
+        show: false
+      run_once: true
+      register: published
+"""
+
+
+def run_with_variables(tmp_path, **variables):
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(json.dumps({"all": {"hosts": {"web1": {"ansible_connection": "local",
+                                                                "ansible_python_interpreter": sys.executable}},
+                                             "vars": variables}}))
+    (tmp_path / "vars.json").write_text(json.dumps({"outcomes": {"web1": report("web1", "degraded", [
+        {"code": "docs_unavailable", "evidence": []}])}}))
+    (tmp_path / "play.yml").write_text(VARIABLES_PLAYBOOK)
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
+                           "-e", "@" + str(tmp_path / "vars.json"), str(tmp_path / "play.yml")],
+                          env=ansible_env(), cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
+    return proc.returncode, task_result(json.loads(proc.stdout), "Publish", "web1")
+
+
+def test_options_the_task_does_not_set_come_from_their_variables(tmp_path):
+    (tmp_path / "prom").mkdir()
+    rc, result = run_with_variables(
+        tmp_path, beatsync_report_dir=str(tmp_path / "from-inventory"), beatsync_report_suffix="-nightly",
+        beatsync_summary_name="nightly", beatsync_report_mode="0640", beatsync_report_dir_mode="0750",
+        beatsync_metrics_file=str(tmp_path / "prom" / "beatsync.prom"), beatsync_detected_at="{{ 1700000000 }}")
+    assert rc == 0, result
+    reports = tmp_path / "from-inventory"
+    assert sorted(os.listdir(reports)) == ["nightly.md", "web1-nightly.json"]
+    assert stat.S_IMODE(os.stat(reports / "web1-nightly.json").st_mode) == 0o640
+    assert stat.S_IMODE(os.stat(reports).st_mode) == 0o750
+    assert result["metrics_file"] == str(tmp_path / "prom" / "beatsync.prom")
+    assert "beatsync_verdict{" in (tmp_path / "prom" / "beatsync.prom").read_text()
+
+
+def test_unset_and_empty_variables_leave_the_defaults(tmp_path):
+    """The default dir is relative to where ansible-playbook runs: tmp_path here."""
+    rc, result = run_with_variables(tmp_path, beatsync_report_dir="", beatsync_metrics_file="")
+    assert rc == 0, result
+    assert result["dir"] == str(tmp_path / "beatsync-reports") and result["metrics_file"] is None
+    assert sorted(os.listdir(tmp_path / "beatsync-reports")) == ["fleet-summary.md", "web1.json"]
+
+
+def test_a_bad_option_from_a_variable_names_the_variable(tmp_path):
+    rc, result = run_with_variables(tmp_path, beatsync_report_dir=str(tmp_path / "r"), beatsync_report_mode="rw-r--r--")
+    assert rc != 0 and result["failed"], result
+    assert "mode must be an octal string" in result["msg"], result
+    assert "mode (from beatsync_report_mode)" in result["msg"], result
+    assert not (tmp_path / "r").exists()

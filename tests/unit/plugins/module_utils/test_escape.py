@@ -25,6 +25,15 @@ def test_xml_text_replaces_forbidden_and_escapes():
     assert esc.xml_text(esc.xml_safe_chars(NASTY)) == esc.xml_text(NASTY)
 
 
+def test_xml_safe_chars_replaces_exactly_what_xml_1_0_forbids():
+    """Every code point, against XML 1.0's Char production as the standard writes it."""
+    def allowed(code):
+        return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+    every = "".join(chr(code) for code in range(0x110000))
+    expected = "".join(char if allowed(ord(char)) else "?" for char in every)
+    assert esc.xml_safe_chars(every, replacement="?") == expected
+
+
 @pytest.mark.parametrize("replacement", ["\ufffd", "", "?"])
 def test_xml_text_parses_in_text_and_attribute(replacement):
     text = esc.xml_text(NASTY, replacement=replacement)

@@ -1,0 +1,84 @@
+"""The diagnose action makes its outside check beside the module's run (plugins/action/diagnose.py,
+_Beside): the controller's two requests are in flight while the host's probes are, not after
+them. Checked on loopback against a real server that holds every request open for a while and
+counts how many it has open at once: one after the other, it would never see two."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from testlib import ansible_env
+
+ANSIBLE = str(Path(sys.executable).parent / "ansible")
+HOLD = 1.5  # seconds each request stays open: far longer than the module takes to start
+
+
+class _Counting(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.lock = threading.Lock()
+        self.open = self.most = 0
+        self.paths = []
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802  (http.server's name)
+        server = self.server
+        with server.lock:
+            server.open += 1
+            server.most = max(server.most, server.open)
+            server.paths.append(self.path)
+        try:
+            time.sleep(HOLD)
+            body = b'{"status":"healthy"}' if self.path == "/api/health" else b"<html><title>docs</title></html>"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        finally:
+            with server.lock:
+                server.open -= 1
+
+    def log_message(self, *args):
+        pass
+
+
+def diagnose(server, **args):
+    """`ansible localhost -m beatsync.ops.diagnose` against the counting server -> its result."""
+    args = dict({"port": server.server_address[1], "probes": ["health", "docs"], "check_drift": False,
+                 "external_address": "127.0.0.1", "timeout": 10}, **args)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        proc = subprocess.run([ANSIBLE, "-i", "localhost,", "localhost", "-c", "local", "-m", "beatsync.ops.diagnose",
+                               "-a", json.dumps(args)], env=ansible_env(), capture_output=True, text=True,
+                              timeout=300, check=False)
+        return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_outside_requests_overlap_the_hosts_probes():
+    server = _Counting()
+    result = diagnose(server)
+    assert result["external"]["health"]["status"] == 200, result
+    assert result["probes"]["health"]["status"] == 200, result
+    # Four requests: the host's /api/health and /docs, and the controller's.
+    assert sorted(server.paths).count("/api/health") == 2 and len(server.paths) >= 4, server.paths
+    assert server.most >= 2, "the outside check waited for the host's probes (at most one request open at a time)"
+
+
+def test_a_bad_outside_address_is_refused_before_the_host_is_probed():
+    server = _Counting()
+    result = diagnose(server, external_address="not a host/")
+    assert result.get("failed") and result["msg"].startswith("external_address: "), result
+    assert server.paths == [], "the host was probed before the bad address was refused"
