@@ -16,7 +16,10 @@ Rows:
     only): what importing the module and the collection's module_utils costs;
   - the parts a diagnosis needs beyond a ping that are not the collection's code: the standard
     library's HTTP client (`http.client`, which imports `email` and `ssl`) and HTML parser (the
-    /docs page), one `systemctl show` and one `journalctl` of the unit (the runbook's steps).
+    /docs page), one `systemctl show` and one `journalctl` of the unit (the runbook's steps);
+  - the floor: benchmarks/library/runbook_floor.py, an Ansible module that takes the runbook's
+    inside steps (status, journal, port, health and /docs, process, dependencies, UFW) with the
+    standard library in the least code, with no validation, redaction or findings.
 The machine is shared: only ratios within one run mean something.
 """
 
@@ -50,6 +53,7 @@ COMMANDS = [
     ("ping payload (ansible.builtin.ping)", ["python3", "/tmp/floor-ping.py"]),
     ("diagnose payload, one probe (process)", ["python3", "/tmp/floor-diagnose-one.py"]),
     ("diagnose payload (every probe)", ["python3", "/tmp/floor-diagnose.py"]),
+    ("runbook floor payload (benchmarks/library/runbook_floor.py)", ["python3", "/tmp/floor-runbook.py"]),
 ]
 
 
@@ -97,6 +101,8 @@ def main():
                    ANSIBLE_COLLECTIONS_PATH=str(collections), **podman_env())
         keep_payload(host, "ansible.builtin.ping", "floor-ping.py", inventory, env)
         keep_payload(host, "beatsync.ops.diagnose", "floor-diagnose.py", inventory, env)
+        keep_payload(host, "runbook_floor", "floor-runbook.py", inventory,
+                     dict(env, ANSIBLE_LIBRARY=str(HERE / "benchmarks" / "library")))
         text = host.exec(["cat", "/tmp/floor-diagnose.py"]).stdout
         if ALL_PROBES not in text:
             raise SystemExit("the diagnose payload does not carry the expected probe list")
@@ -114,6 +120,9 @@ def main():
             value = statistics.median(rows[label])
             print("| %s | %.1f ms | %.1f ms | %.2f |" % (label, value * 1000, (value - base) * 1000, value / ping))
         print("\n1.25 x the ping payload leaves %.1f ms of host CPU for everything a diagnosis adds." % (ping * 0.25 * 1000))
+        floor = statistics.median(rows[COMMANDS[-1][0]])
+        print("The runbook's inside steps in the least code (runbook_floor) already add %.1f ms: %.2f x the ping payload."
+              % ((floor - ping) * 1000, floor / ping))
         if args.out:
             Path(args.out).write_text(json.dumps({"repeat": args.repeat, "rows": rows}, indent=1))
         inventory.unlink()
