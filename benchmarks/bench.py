@@ -80,7 +80,7 @@ PLAYBOOKS = {
     "repair": REPO / "playbooks" / "repair.yml",
     "restart_floor": BENCH / "restart_floor.yml",
 }
-LABELS = {"ping": "ansible.builtin.ping play", "module": "diagnose module alone",
+LABELS = {"ping": "ansible.builtin.ping play", "module": "diagnose task alone",
           "diagnose": "playbooks/diagnose.yml", "plain": "runbook as plain tasks"}
 DEFAULT_FAULTS = ("service_stopped", "docs_503", "unit_drifted", "stale_copy")
 NAME_PREFIX = "beatsync-bench-"
@@ -369,7 +369,7 @@ class Bench:
         mod = tuned.get("module", {}).get("median")
         if mod is not None:
             rm = ratio(mod, p)
-            out.append(("(module alone) beatsync.ops.diagnose <= %.1fx ping" % TARGET_DIAG_VS_PING,
+            out.append(("(task alone) beatsync.ops.diagnose <= %.1fx ping" % TARGET_DIAG_VS_PING,
                         rm is not None and rm <= TARGET_DIAG_VS_PING, "%.2fx" % rm if rm else "-"))
         r2 = ratio(pl, d)
         if pl is not None:
@@ -672,7 +672,7 @@ def main(argv=None):
         pl = tuned["plain"]["median"]
         print("plain/diagnose = %.2f  (%.2f s / %.2f s, target >= %.1f)" % (pl / d, pl, d, TARGET_PLAIN_VS_DIAG))
     if "module" in tuned:
-        print("module/ping    = %.2f  (the diagnose module alone)" % (tuned["module"]["median"] / p))
+        print("module/ping    = %.2f  (the diagnose task alone)" % (tuned["module"]["median"] / p))
     for name, ok, value in bench.verdicts():
         print("%-4s %s: %s" % ("MET" if ok else "MISS", name, value))
     print("report: %s" % args.out)

@@ -1,6 +1,7 @@
 """Controller and host CPU of one diagnosis vs. one ping play, paired runs (issue 13).
 
     .venv/bin/python benchmarks/cpu.py --hosts 1 --repeat 5 [--repo /tmp/before-checkout] [--connection ssh]
+                                       [--playbook benchmarks/diagnose_module.yml]
 
 Boots --hosts systemd containers of the test bed (healthy BeatSync), then runs, interleaved
 and --repeat times: benchmarks/ping.yml and playbooks/diagnose.yml of --repo (default: this
@@ -80,6 +81,9 @@ def main():
     ap.add_argument("--hosts", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--repo", default=str(HERE), help="checkout whose playbooks/diagnose.yml is measured")
+    ap.add_argument("--playbook", default="playbooks/diagnose.yml",
+                    help="the play measured against the ping play, relative to --repo (benchmarks/diagnose_module.yml: "
+                         "the diagnose task alone, without the role and the fleet summary around it)")
     ap.add_argument("--out", help="JSON file for the raw numbers")
     ap.add_argument("--connection", choices=["podman", "ssh"], default="podman",
                     help="podman: containers.podman.podman as root; ssh: as users connect (ssh + sudo)")
@@ -103,7 +107,7 @@ def main():
             for i, host in enumerate(hosts)}}}))
         env = dict(os.environ, ANSIBLE_CONFIG=str(HERE / "benchmarks" / "ansible.cfg"),
                    ANSIBLE_COLLECTIONS_PATH=str(collections), **podman_env())
-        plays = {"ping": HERE / "benchmarks" / "ping.yml", "diagnose": repo / "playbooks" / "diagnose.yml"}
+        plays = {"ping": HERE / "benchmarks" / "ping.yml", "diagnose": repo / args.playbook}
         run(repo, plays["diagnose"], inventory, env)  # warm caches
         rows = []
         for dummy in range(args.repeat):
@@ -125,8 +129,8 @@ def main():
                 "diagnose": statistics.median(r["diagnose"][key] for r in rows),
                 "ratio": statistics.median(r["diagnose"][key] / r["ping"][key] for r in rows if r["ping"][key] > 0),
             }
-        print(json.dumps({"hosts": args.hosts, "repeat": args.repeat, "repo": str(repo), "connection": args.connection,
-                          "summary": summary}, indent=1))
+        print(json.dumps({"hosts": args.hosts, "repeat": args.repeat, "repo": str(repo), "playbook": args.playbook,
+                          "connection": args.connection, "summary": summary}, indent=1))
         if args.out:
             Path(args.out).write_text(json.dumps({"rows": rows, "summary": summary}, indent=1))
     finally:
