@@ -16,6 +16,8 @@ time beside the action's argument spec.
 
 from __future__ import annotations
 
+import re
+
 
 def options_from_variables(args, task_vars, templar, variables):
     """Set each option of ``variables`` (option -> variable name) that ``args`` (the task's
@@ -33,5 +35,7 @@ def naming_variables(exc, used):
     """The message of exc, plus the variable of each option it names that was read from one:
     the operator set beatsync_port, not the action's ``port``."""
     message = getattr(exc, "message", None) or str(exc)
-    named = ["%s (from %s)" % (option, variable) for option, variable in sorted(used.items()) if option in message]
+    # Whole option names only: a message about dir_mode is not about dir.
+    named = ["%s (from %s)" % (option, variable) for option, variable in sorted(used.items())
+             if re.search(r"(?<![\w])%s(?![\w])" % re.escape(option), message)]
     return message + ("; options set through inventory variables: %s" % ", ".join(named) if named else "")
