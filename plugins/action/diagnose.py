@@ -70,23 +70,27 @@ def _service_role_sources():
 
     Read when this module is imported: ansible-core's strategy imports an action plugin in the
     controller's main process, so every worker (one per host and task) forked from it inherits
-    the parsed files instead of reading and parsing them again. A file that cannot be read
-    fails the tasks that need it (canonical_unit) with its reason, never the import."""
-    try:
-        sources = {}
-        for key, parts in (("defaults", ("defaults", "main.yml")), ("vars", ("vars", "main.yml"))):
-            path = os.path.join(SERVICE_ROLE, *parts)
-            with open(path, "r", encoding="utf-8") as handle:
-                data = from_yaml(handle.read(), file_name=path)
-            sources[key] = _trusted(dict(data)) if isinstance(data, dict) else {}
-        with open(UNIT_TEMPLATE, "r", encoding="utf-8") as handle:
-            sources["template"] = trust_as_template(handle.read())
-        return sources, None
-    except Exception as exc:  # pylint: disable=broad-exception-caught
-        return None, exc
+    the parsed files instead of reading and parsing them again."""
+    sources = {}
+    for key, parts in (("defaults", ("defaults", "main.yml")), ("vars", ("vars", "main.yml"))):
+        path = os.path.join(SERVICE_ROLE, *parts)
+        with open(path, "r", encoding="utf-8") as handle:
+            data = from_yaml(handle.read(), file_name=path)
+        sources[key] = _trusted(dict(data)) if isinstance(data, dict) else {}
+    with open(UNIT_TEMPLATE, "r", encoding="utf-8") as handle:
+        sources["template"] = trust_as_template(handle.read())
+    return sources
 
 
-SERVICE_ROLE_SOURCES, SERVICE_ROLE_ERROR = _service_role_sources()
+# A file that cannot be read fails the tasks that need it (canonical_unit) with its reason,
+# never the import. (Two plain assignments, not one to a tuple: ansible-doc reads this file's
+# top-level names and cannot name a tuple's.)
+try:
+    SERVICE_ROLE_SOURCES = _service_role_sources()
+    SERVICE_ROLE_ERROR = None
+except Exception as exc:  # pylint: disable=broad-exception-caught
+    SERVICE_ROLE_SOURCES = None
+    SERVICE_ROLE_ERROR = exc
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 # The service role's own values (defaults, then its derived vars), as the workers inherit them.
 ROLE_VALUES = dict(SERVICE_ROLE_SOURCES["defaults"], **SERVICE_ROLE_SOURCES["vars"]) if SERVICE_ROLE_SOURCES else {}
