@@ -15,7 +15,8 @@ from pathlib import Path
 
 from testlib import ansible_env
 
-PLAYBOOK = """
+# Each host registers the outcome the test gives it, then one run-once task publishes the run.
+PLAY_HEAD = """
 - name: Publish a run
   hosts: all
   gather_facts: false
@@ -26,7 +27,9 @@ PLAYBOOK = """
 
     - name: Publish
       beatsync.ops.fleet_summary:
-        dir: "%(out)s/reports"
+"""
+
+PLAYBOOK = PLAY_HEAD + """        dir: "%(out)s/reports"
         metrics_file: "%(metrics)s"
         mode: "%(mode)s"
         show: %(show)s  # printed into stdout, before the JSON callback's document
@@ -133,18 +136,7 @@ def test_show_prints_the_summary(tmp_path):
     assert "| web2 | degraded | degraded | docs_unavailable | - | - |" in printed
 
 
-VARIABLES_PLAYBOOK = """
-- name: Publish a run with the options in variables
-  hosts: all
-  gather_facts: false
-  tasks:
-    - name: What each host's diagnosis registered
-      ansible.builtin.set_fact:
-        beatsync_outcome: "{{ outcomes[inventory_hostname] }}"
-
-    - name: Publish
-      beatsync.ops.fleet_summary:
-        show: false
+VARIABLES_PLAYBOOK = PLAY_HEAD + """        show: false
       run_once: true
       register: published
 """
