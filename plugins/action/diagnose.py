@@ -28,6 +28,7 @@ from jinja2 import Environment, meta
 
 from ansible_collections.beatsync.ops.plugins.module_utils._argspec import (
     DIAGNOSE_CONTROLLER,
+    check_option_dicts,
     diagnose_module_spec,
     validate,
 )
@@ -310,6 +311,7 @@ class ActionModule(ActionBase):
                 self._task.args[option] = value
                 from_variables[option] = variable if key is None else "%s.%s" % (variable, key)
         try:
+            check_option_dicts(diagnose_module_spec(), self._task.args)
             dummy, args = self.validate_argument_spec(argument_spec=diagnose_module_spec())
             params = validate(args)
         except (AnsibleActionFail, ProbeInputError) as exc:
@@ -325,12 +327,15 @@ class ActionModule(ActionBase):
             module_args.pop("canonical_unit", None)
 
         try:
-            outside = self._outside_check(task_vars, params)
+            outside_check = self._outside_check(task_vars, params)
         except ProbeInputError as exc:
             return dict(result, failed=True, msg="external_address: %s" % exc)
         # The outside check waits on the network while this worker waits on the host: it runs in
-        # a thread beside the module, so it adds no wall time of its own to the diagnosis.
-        outside = _Beside(http_facts, outside) if outside else None
+        # a thread beside the module, so it adds no wall time of its own to the diagnosis. Not
+        # beside a module that takes the repair lock: that one may wait for another repair that is
+        # restarting the service, and what it sees inside is what the lock's holder left; the
+        # outside check must look at the same service, so it follows the module.
+        beside = _Beside(http_facts, outside_check) if outside_check and not params.get("lock") else None
         inside = self._execute_module(module_name="beatsync.ops.diagnose", module_args=module_args, task_vars=task_vars)
         if inside.get("failed") or "probes" not in inside:
             return dict(result, **inside)
@@ -338,7 +343,10 @@ class ActionModule(ActionBase):
             if inside.get(key):
                 result[key] = inside[key]
 
-        external = outside.result() if outside else params.get("external") or {}
+        if beside is not None:
+            external = beside.result()
+        else:
+            external = http_facts(outside_check) if outside_check else params.get("external") or {}
         # Nothing a log, report or -vvv shows carries a secret: Environment= values, secret-named
         # settings and options (the host already redacted the unit diff), and the literal secret
         # values of the canonical unit wherever else they turn up (a journal line echoing one).

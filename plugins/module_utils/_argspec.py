@@ -20,6 +20,7 @@ from __future__ import annotations
 from ansible_collections.beatsync.ops.plugins.module_utils._http import MAX_BODY_BYTES, parse_url
 from ansible_collections.beatsync.ops.plugins.module_utils._validate import (
     MAX_JOURNAL_LINES,
+    ProbeInputError,
     normalize_service,
     validate_abs_path,
     validate_host,
@@ -117,6 +118,18 @@ def spec(*parts):
 
 def diagnose_module_spec():
     return spec(PORT, SERVICE, TIMEOUT, HTTP_PATHS, APP, DIAGNOSE_HOST, DIAGNOSE_CONTROLLER, DIAGNOSE_TRANSACTION)
+
+
+def check_option_dicts(argument_spec, params):
+    """Raise ProbeInputError naming the option when an option with suboptions is given as
+    something that cannot be a dict (true, 3, a list). ansible-core checks its type, but then
+    reads its suboptions anyway and fails with a TypeError that names nothing ("argument of
+    type 'bool' is not iterable"). A string is left to ansible-core (k=v,k=v)."""
+    for name, option in argument_spec.items():
+        value = params.get(name)
+        if option.get("options") and value is not None and not isinstance(value, (dict, str)):
+            wanted = ", ".join(option["options"])
+            raise ProbeInputError("%s must be a dict (%s), got %s" % (name, wanted, type(value).__name__))
 
 
 MAX_RETRIES = 100

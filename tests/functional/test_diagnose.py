@@ -136,6 +136,8 @@ def test_all_probes_on_a_host_without_systemd(run_module, start_server):
     ({"app_dir": "relative/dir"}, "app_dir"),
     ({"health_path": "api/health"}, "health_path"),
     ({"probes": ["nope"]}, "probes"),
+    ({"release_lock": True}, "release_lock must be a dict (path, owner), got bool"),
+    ({"lock": [1]}, "lock must be a dict"),
 ])
 def test_bad_input_fails_clearly(run_module, args, message):
     result = run_module("diagnose", args)

@@ -1,7 +1,11 @@
 """The diagnose action makes its outside check beside the module's run (plugins/action/diagnose.py,
 _Beside): the controller's two requests are in flight while the host's probes are, not after
 them. Checked on loopback against a real server that holds every request open for a while and
-counts how many it has open at once: one after the other, it would never see two."""
+counts how many it has open at once: one after the other, it would never see two.
+
+Not beside a module that takes the repair lock: it may wait for another repair that is restarting
+the service, and the outside check must see the service the lock's holder left (a real lock, held
+by another owner, released while the task waits)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from pathlib import Path
 
 from testlib import ansible_env
 
+from ansible_collections.beatsync.ops.plugins.module_utils import _lock
+
 ANSIBLE = str(Path(sys.executable).parent / "ansible")
 HOLD = 1.5  # seconds each request stays open: far longer than the module takes to start
 
@@ -22,11 +28,13 @@ HOLD = 1.5  # seconds each request stays open: far longer than the module takes 
 class _Counting(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self):
+    def __init__(self, hold=HOLD):
         super().__init__(("127.0.0.1", 0), _Handler)
+        self.hold = hold
         self.lock = threading.Lock()
         self.open = self.most = 0
         self.paths = []
+        self.arrived = []  # time.monotonic() of each request
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -36,8 +44,9 @@ class _Handler(BaseHTTPRequestHandler):
             server.open += 1
             server.most = max(server.most, server.open)
             server.paths.append(self.path)
+            server.arrived.append(time.monotonic())
         try:
-            time.sleep(HOLD)
+            time.sleep(server.hold)
             body = b'{"status":"healthy"}' if self.path == "/api/health" else b"<html><title>docs</title></html>"
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
@@ -82,3 +91,28 @@ def test_a_bad_outside_address_is_refused_before_the_host_is_probed():
     result = diagnose(server, external_address="not a host/")
     assert result.get("failed") and result["msg"].startswith("external_address: "), result
     assert server.paths == [], "the host was probed before the bad address was refused"
+
+
+def test_under_the_lock_the_outside_check_follows_the_module(tmp_path):
+    lock_dir = tmp_path / "locks"
+    lock_dir.mkdir(mode=0o700)
+    path = str(lock_dir / "repair.lock")
+    acquired, dummy = _lock.acquire(path, "the other repair", wait=0)
+    assert acquired
+    released = []
+
+    def release_later():
+        time.sleep(2)
+        released.append(time.monotonic())
+        _lock.release(path, "the other repair")
+
+    releaser = threading.Thread(target=release_later, daemon=True)
+    releaser.start()
+    server = _Counting(hold=0)
+    result = diagnose(server, lock={"path": path, "owner": "this repair", "wait": 60, "stale_after": 3600},
+                      release_lock={"path": path, "owner": "this repair"})
+    releaser.join()
+    assert result["lock"]["acquired"] and result["lock"]["waited"] >= 1, result.get("lock")
+    assert server.paths.count("/api/health") == 2, server.paths  # the host's and the controller's
+    # Every request, the controller's too, came after the other repair let go.
+    assert min(server.arrived) > released[0], (server.arrived, released)

@@ -123,3 +123,14 @@ def test_validate_checks_every_option_the_probes_trust():
             _argspec.validate(params)
     checked = _argspec.validate({"openapi_path": "", "modules": "fastapi, uvicorn", "app_spec": "", "ssh_port": None})
     assert checked["openapi_path"] is None and checked["modules"] == ["fastapi", "uvicorn"] and checked["app_spec"] == ""
+
+
+@pytest.mark.parametrize("value", [True, 3, [1], 2.5])
+def test_an_option_with_suboptions_that_cannot_be_a_dict_is_named(value):
+    with pytest.raises(ProbeInputError, match=r"^budget must be a dict \(path, limit, window\), got "):
+        _argspec.check_option_dicts(_argspec.diagnose_module_spec(), {"budget": value})
+
+
+@pytest.mark.parametrize("value", [None, {}, {"path": "/run/x", "limit": 3, "window": 60}, "path=/run/x"])
+def test_a_dict_a_string_or_nothing_is_left_to_ansible(value):
+    _argspec.check_option_dicts(_argspec.diagnose_module_spec(), {"budget": value})
