@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import tempfile
-import threading
 
 from ansible import constants as C
 from ansible.errors import AnsibleActionFail
@@ -231,29 +230,6 @@ ROLE_VARS = {
 }
 
 
-class _Beside(threading.Thread):
-    """func(*args) in a thread of its own; result() waits for it and gives its value, or raises
-    what it raised. A daemon: a task that fails before asking leaves nothing to wait for."""
-
-    def __init__(self, func, *args):
-        super().__init__(name="beatsync-outside-check", daemon=True)
-        self._func, self._args = func, args
-        self._value, self._error = None, None
-        self.start()
-
-    def run(self):
-        try:
-            self._value = self._func(*self._args)
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            self._error = exc
-
-    def result(self):
-        self.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _supports_check_mode = True
@@ -326,16 +302,15 @@ class ActionModule(ActionBase):
         if not params["check_drift"]:
             module_args.pop("canonical_unit", None)
 
+        # The outside address is checked before the host is touched; the outside look itself
+        # follows the module's, as close to it as it can be: the module may first wait for the
+        # repair lock (another repair restarting the service), and its start on the host takes a
+        # few tenths of a second; looking from outside before that would compare two moments of
+        # a service that may be changing.
         try:
             outside_check = self._outside_check(task_vars, params)
         except ProbeInputError as exc:
             return dict(result, failed=True, msg="external_address: %s" % exc)
-        # The outside check waits on the network while this worker waits on the host: it runs in
-        # a thread beside the module, so it adds no wall time of its own to the diagnosis. Not
-        # beside a module that takes the repair lock: that one may wait for another repair that is
-        # restarting the service, and what it sees inside is what the lock's holder left; the
-        # outside check must look at the same service, so it follows the module.
-        beside = _Beside(http_facts, outside_check) if outside_check and not params.get("lock") else None
         inside = self._execute_module(module_name="beatsync.ops.diagnose", module_args=module_args, task_vars=task_vars)
         if inside.get("failed") or "probes" not in inside:
             return dict(result, **inside)
@@ -343,10 +318,7 @@ class ActionModule(ActionBase):
             if inside.get(key):
                 result[key] = inside[key]
 
-        if beside is not None:
-            external = beside.result()
-        else:
-            external = http_facts(outside_check) if outside_check else params.get("external") or {}
+        external = http_facts(outside_check) if outside_check else params.get("external") or {}
         # Nothing a log, report or -vvv shows carries a secret: Environment= values, secret-named
         # settings and options (the host already redacted the unit diff), and the literal secret
         # values of the canonical unit wherever else they turn up (a journal line echoing one).

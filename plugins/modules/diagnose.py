@@ -13,8 +13,8 @@ description:
   - One task per host. The action plugin of this name runs in the controller's worker; it renders
     the canonical unit (the template the P(beatsync.ops.service#role) role installs, with its
     defaults the runbook's unit), runs this module on the host, requests C(/api/health) and
-    C(/docs) from outside (in a thread beside the module's run, as both wait on the network; after it
-    when O(lock) is set, as the lock may be waited for), and runs
+    C(/docs) from outside right after it (an O(external_address) that is not a host is refused
+    before the host is probed), and runs
     the findings engine once on what was seen inside and outside.
   - On the host, every probe of the runbook's diagnosis runs once, in one module execution, covering
     the unit (C(systemctl show), drop-ins, drift against the canonical unit), journal, port owner,
