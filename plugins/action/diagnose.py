@@ -263,7 +263,7 @@ class ActionModule(ActionBase):
     # ------------------------------------------------------------------ outside check
     @staticmethod
     def _outside_check(task_vars, params):
-        """The outside check's parameters (validated here, in the task's thread), or None when
+        """The outside check's parameters (validated here, before the host is probed), or None when
         there is none to make: a bastion gave its facts (`external`) or external_check is off."""
         if params.get("external") is not None or not params["external_check"]:
             return None
