@@ -14,8 +14,8 @@ description:
     the canonical unit (the template the P(beatsync.ops.service#role) role installs, with its
     defaults the runbook's unit), runs this module on the host, requests C(/api/health) and
     C(/docs) from outside right after it (an O(external_address) that is not a host is refused
-    before the host is probed), and runs
-    the findings engine once on what was seen inside and outside.
+    before the host is probed), and runs the findings engine once on what was seen inside and
+    outside.
   - On the host, every probe of the runbook's diagnosis runs once, in one module execution, covering
     the unit (C(systemctl show), drop-ins, drift against the canonical unit), journal, port owner,
     uvicorn processes, C(/api/health), C(/docs) and the OpenAPI document, Python dependencies and

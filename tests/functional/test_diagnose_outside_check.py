@@ -6,7 +6,6 @@ once, and with a real lock that another owner holds and lets go while the task w
 
 from __future__ import annotations
 
-import glob
 import json
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from testlib import ansible_env
 
-from ansible_collections.beatsync.ops.plugins.module_utils import _lock
+from ansible_collections.beatsync.ops.plugins.module_utils import _lock, _procfs
 
 ANSIBLE = str(Path(sys.executable).parent / "ansible")
 HOLD = 0.5  # seconds each request stays open: two in flight at once would overlap
@@ -94,13 +93,10 @@ def test_a_bad_outside_address_is_refused_before_the_host_is_probed():
 
 def _module_running(name):
     """True when a process of this machine runs a file called name (an AnsiballZ payload)."""
-    for cmdline in glob.glob("/proc/[0-9]*/cmdline"):
-        try:
-            with open(cmdline, "rb") as handle:
-                if name.encode() in handle.read():
-                    return True
-        except OSError:
-            continue
+    for pid in _procfs.list_pids():
+        process = _procfs.read_process(pid)
+        if process and any(name in word for word in process["cmdline"]):
+            return True
     return False
 
 
