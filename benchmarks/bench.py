@@ -217,7 +217,8 @@ class Bench:
     # ---- ansible-playbook ----------------------------------------------------------------
 
     def env(self, cfg):
-        env = {k: v for k, v in podman_env().items() if not k.startswith("ANSIBLE_")}
+        # Python's default bytecode cache, as on an operator's controller (see cpu.ansible_env).
+        env = {k: v for k, v in podman_env().items() if not k.startswith("ANSIBLE_") and k != "PYTHONDONTWRITEBYTECODE"}
         env.update({
             "ANSIBLE_CONFIG": str(cfg),
             "ANSIBLE_COLLECTIONS_PATH": str(REPO / "build" / "collections"),

@@ -64,6 +64,21 @@ def _connection(host, connection):
             "ansible_python_interpreter": "/usr/bin/python3", "beatsync_become": False}
 
 
+def ansible_env(collections):
+    """The environment of every measured ansible run: benchmarks/ansible.cfg, the collection of
+    the checkout measured, the project's containers.conf, and Python's default bytecode cache,
+    as on an operator's controller. There ansible-core's plugin loader imports the collection's
+    action plugins from the __pycache__ the first run (the warm-up run here) wrote, as
+    ansible-core's own code comes from the bytecode pip wrote; this machine's sandbox sets
+    PYTHONDONTWRITEBYTECODE, which would compile those files in every run (the ping play has
+    none). The module_utils and plugin_utils the actions import are compiled in every run
+    either way: ansible-core's collection loader keeps no bytecode."""
+    env = dict(podman_env(), ANSIBLE_CONFIG=str(HERE / "benchmarks" / "ansible.cfg"),
+               ANSIBLE_COLLECTIONS_PATH=str(collections))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def run(repo, playbook, inventory, env):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
@@ -105,8 +120,7 @@ def main():
             "h%d" % i: dict(_connection(host, args.connection), beatsync_external_address=host.ip,
                             beatsync_report_dir="/tmp/beatsync-cpu-bench-reports")
             for i, host in enumerate(hosts)}}}))
-        env = dict(os.environ, ANSIBLE_CONFIG=str(HERE / "benchmarks" / "ansible.cfg"),
-                   ANSIBLE_COLLECTIONS_PATH=str(collections), **podman_env())
+        env = ansible_env(collections)
         plays = {"ping": HERE / "benchmarks" / "ping.yml", "diagnose": repo / args.playbook}
         run(repo, plays["diagnose"], inventory, env)  # warm caches
         rows = []

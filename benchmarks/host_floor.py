@@ -1,14 +1,16 @@
 """What one diagnosis costs the host beyond a ping, part by part (issue 13's host CPU target).
 
-    .venv/bin/python benchmarks/host_floor.py --repeat 20
+    .venv/bin/python benchmarks/host_floor.py --repeat 20 --rounds 3
 
 Boots one systemd container of the test bed (healthy BeatSync), keeps the AnsiballZ payloads
 of ansible.builtin.ping and beatsync.ops.diagnose as Ansible builds them for it (with the
-arguments diagnose.yml's action sends, the canonical unit included), and runs each command
-below --repeat times with `podman exec`, reading the container's cgroup CPU (cpu.stat
-usage_usec) before and after, minus the container's idle usage over an equally long quiet
-window. Printed: host CPU per run, and over `true` (what `podman exec` itself costs the
-container). The payloads run exactly as Ansible runs them with pipelining, without Ansible's
+arguments diagnose.yml's action sends, the canonical unit included), and runs the commands
+below with `podman exec`, interleaved (each command once per pass, --repeat passes per round,
+--rounds rounds), reading the container's cgroup CPU (cpu.stat usage_usec) before and after
+each run, minus the container's idle rate (measured at the start of each round) over the
+run's time. Printed: host CPU per run (median of the rounds), over `true` (what `podman exec`
+itself costs the container), and / the ping payload (median of the rounds' ratios, and their
+range: the machine is shared, so only ratios within a round mean something). The payloads run exactly as Ansible runs them with pipelining, without Ansible's
 temporary-directory commands; benchmarks/cpu.py measures the whole task.
 
 Rows:
@@ -19,8 +21,10 @@ Rows:
     /docs page), one `systemctl show` and one `journalctl` of the unit (the runbook's steps);
   - the floor: benchmarks/library/runbook_floor.py, an Ansible module that takes the runbook's
     inside steps (status, journal, port, health and /docs, process, dependencies, UFW) with the
-    standard library in the least code, with no validation, redaction or findings.
-The machine is shared: only ratios within one run mean something.
+    standard library in the least code, with no validation, redaction or findings;
+  - the diagnose payload's files as a directory, run by AnsiballZ's `execute`: as shipped, and
+    with the collection's own files compiled beforehand (what the diagnosis would cost the host
+    if the collection's code did not have to be compiled in every run).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ HERE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE / "tests"))
 sys.path.insert(0, str(HERE / "benchmarks"))
 
-from cpu import cgroup_usage  # noqa: E402  pylint: disable=wrong-import-position
+from cpu import ansible_env, cgroup_usage  # noqa: E402  pylint: disable=wrong-import-position
 from systemd_hosts import SystemdHost, deploy_fixture, podman_env  # noqa: E402  pylint: disable=wrong-import-position
 
 ALL_PROBES = '"probes": ["unit", "journal", "port", "process", "health", "docs", "deps", "firewall"]'
@@ -54,7 +58,25 @@ COMMANDS = [
     ("diagnose payload, one probe (process)", ["python3", "/tmp/floor-diagnose-one.py"]),
     ("diagnose payload (every probe)", ["python3", "/tmp/floor-diagnose.py"]),
     ("runbook floor payload (benchmarks/library/runbook_floor.py)", ["python3", "/tmp/floor-runbook.py"]),
+    # The diagnose payload's files as a directory (AnsiballZ's `explode`, run with `execute`,
+    # `python3 -B`: nothing written): first as shipped, then with the collection's own files
+    # compiled beforehand. The second is what a diagnosis would cost if the collection's code
+    # were never compiled on the host (ansible-core's files are compiled in both, as in a ping).
+    ("diagnose payload as a directory", ["sh", "-c", "cd /tmp/floor-dir-source && exec python3 -B p.py execute"]),
+    ("diagnose payload as a directory, the collection's code precompiled",
+     ["sh", "-c", "cd /tmp/floor-dir-bytecode && exec python3 -B p.py execute"]),
 ]
+
+# /tmp/floor-dir-<variant>/p.py is the diagnose payload, its debug_dir the payload's files.
+EXPLODE = """
+set -e
+cd /tmp && rm -rf debug_dir floor-dir-source floor-dir-bytecode
+python3 -B floor-diagnose.py explode >/dev/null
+for variant in source bytecode; do
+  mkdir floor-dir-$variant && cp floor-diagnose.py floor-dir-$variant/p.py && cp -a debug_dir floor-dir-$variant/
+done
+python3 -m compileall -q floor-dir-bytecode/debug_dir/ansible_collections >/dev/null
+"""
 
 
 def keep_payload(host, module, name, inventory, env):
@@ -66,22 +88,31 @@ def keep_payload(host, module, name, inventory, env):
     host.exec("cp /root/.ansible/tmp/*/AnsiballZ_*.py /tmp/%s" % name)
 
 
-def measure(host, argv, repeat):
-    """Host CPU (s) of one run of argv, the container's idle usage subtracted."""
+def idle_rate(host, seconds=3.0):
+    """The container's own CPU per second while nothing is run in it (uvicorn, systemd)."""
     before, started = cgroup_usage(host), time.monotonic()
+    time.sleep(seconds)
+    return (cgroup_usage(host) - before) / (time.monotonic() - started)
+
+
+def measure_round(host, commands, repeat):
+    """One round: every command once per pass, --repeat passes, interleaved so that a busy
+    moment of the shared machine weighs on every row alike -> {label: host CPU (s) per run},
+    the container's idle rate over the same time subtracted."""
+    rate = idle_rate(host)
+    used = {label: 0.0 for label, dummy in commands}
     for dummy in range(repeat):
-        subprocess.run(["podman", "exec", host.name] + argv, env=podman_env(), capture_output=True, check=False)
-    busy, elapsed = cgroup_usage(host) - before, time.monotonic() - started
-    quiet_from = cgroup_usage(host)
-    time.sleep(elapsed)
-    idle = cgroup_usage(host) - quiet_from
-    return max(busy - idle, 0.0) / repeat
+        for label, argv in commands:
+            before, started = cgroup_usage(host), time.monotonic()
+            subprocess.run(["podman", "exec", host.name] + argv, env=podman_env(), capture_output=True, check=False)
+            used[label] += cgroup_usage(host) - before - rate * (time.monotonic() - started)
+    return {label: max(value, 0.0) / repeat for label, value in used.items()}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=20)
-    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is printed")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds; medians of the rounds are printed")
     ap.add_argument("--out", help="JSON file for the raw numbers")
     args = ap.parse_args()
     collections = HERE / "build" / "bench-collections"
@@ -97,8 +128,7 @@ def main():
             "ansible_connection": "containers.podman.podman", "ansible_host": host.name,
             "ansible_python_interpreter": "/usr/bin/python3", "beatsync_become": False,
             "beatsync_external_address": host.ip}}}}))
-        env = dict(os.environ, ANSIBLE_CONFIG=str(HERE / "benchmarks" / "ansible.cfg"),
-                   ANSIBLE_COLLECTIONS_PATH=str(collections), **podman_env())
+        env = ansible_env(collections)
         keep_payload(host, "ansible.builtin.ping", "floor-ping.py", inventory, env)
         keep_payload(host, "beatsync.ops.diagnose", "floor-diagnose.py", inventory, env)
         keep_payload(host, "runbook_floor", "floor-runbook.py", inventory,
@@ -108,21 +138,23 @@ def main():
             raise SystemExit("the diagnose payload does not carry the expected probe list")
         host.exec(["bash", "-c", "cat > /tmp/floor-diagnose-one.py"],
                   input=text.replace(ALL_PROBES, '"probes": ["process"]'))
-        rows = {label: [] for label, dummy in COMMANDS}
-        for dummy in range(args.rounds):
-            for label, argv in COMMANDS:
-                rows[label].append(measure(host, argv, args.repeat))
+        host.exec(["bash", "-c", EXPLODE])
+        rounds = [measure_round(host, COMMANDS, args.repeat) for dummy in range(args.rounds)]
+        rows = {label: [one[label] for one in rounds] for label, dummy in COMMANDS}
         base = statistics.median(rows[COMMANDS[0][0]])
-        ping = statistics.median(rows["ping payload (ansible.builtin.ping)"])
-        print("| run | host CPU per run | over `true` | / ping payload |")
+        ping_label = "ping payload (ansible.builtin.ping)"
+        floor_label = "runbook floor payload (benchmarks/library/runbook_floor.py)"
+        print("| run | host CPU per run | over `true` | / ping payload [per-round range] |")
         print("| --- | --- | --- | --- |")
         for label, dummy in COMMANDS:
             value = statistics.median(rows[label])
-            print("| %s | %.1f ms | %.1f ms | %.2f |" % (label, value * 1000, (value - base) * 1000, value / ping))
+            ratios = [one[label] / one[ping_label] for one in rounds if one[ping_label] > 0]
+            print("| %s | %.1f ms | %.1f ms | %.2f [%.2f-%.2f] |" % (label, value * 1000, (value - base) * 1000,
+                                                                   statistics.median(ratios), min(ratios), max(ratios)))
+        ping = statistics.median(rows[ping_label])
         print("\n1.25 x the ping payload leaves %.1f ms of host CPU for everything a diagnosis adds." % (ping * 0.25 * 1000))
-        floor = statistics.median(rows[COMMANDS[-1][0]])
-        print("The runbook's inside steps in the least code (runbook_floor) already add %.1f ms: %.2f x the ping payload."
-              % ((floor - ping) * 1000, floor / ping))
+        floor = statistics.median(one[floor_label] / one[ping_label] for one in rounds if one[ping_label] > 0)
+        print("The runbook's inside steps in the least code (runbook_floor) cost %.2f x the ping payload." % floor)
         if args.out:
             Path(args.out).write_text(json.dumps({"repeat": args.repeat, "rows": rows}, indent=1))
         inventory.unlink()
