@@ -149,8 +149,8 @@ def main():
         for label, dummy in COMMANDS:
             value = statistics.median(rows[label])
             ratios = [one[label] / one[ping_label] for one in rounds if one[ping_label] > 0]
-            print("| %s | %.1f ms | %.1f ms | %.2f [%.2f-%.2f] |" % (label, value * 1000, (value - base) * 1000,
-                                                                   statistics.median(ratios), min(ratios), max(ratios)))
+            cells = (label, value * 1000, (value - base) * 1000, statistics.median(ratios), min(ratios), max(ratios))
+            print("| %s | %.1f ms | %.1f ms | %.2f [%.2f-%.2f] |" % cells)
         ping = statistics.median(rows[ping_label])
         print("\n1.25 x the ping payload leaves %.1f ms of host CPU for everything a diagnosis adds." % (ping * 0.25 * 1000))
         floor = statistics.median(one[floor_label] / one[ping_label] for one in rounds if one[ping_label] > 0)
