@@ -10,8 +10,11 @@ below with `podman exec`, interleaved (each command once per pass, --repeat pass
 each run, minus the container's idle rate (measured at the start of each round) over the
 run's time. Printed: host CPU per run (median of the rounds), over `true` (what `podman exec`
 itself costs the container), and / the ping payload (median of the rounds' ratios, and their
-range: the machine is shared, so only ratios within a round mean something). The payloads run exactly as Ansible runs them with pipelining, without Ansible's
-temporary-directory commands; benchmarks/cpu.py measures the whole task.
+range: the machine is shared, so only ratios within a round mean something); then, per round,
+what a diagnosis would cost if the collection's code were never compiled (the payload minus
+twice the difference of the two directory rows: zipimport compiles each module twice,
+python/cpython#141276). The payloads run exactly as Ansible runs them with pipelining, without
+Ansible's temporary-directory commands; benchmarks/cpu.py measures the whole task.
 
 Rows:
   - the two payloads, and the diagnosis's payload with one probe only (`process`, /proc
@@ -47,6 +50,12 @@ from systemd_hosts import SystemdHost, deploy_fixture, podman_env  # noqa: E402 
 
 ALL_PROBES = '"probes": ["unit", "journal", "port", "process", "health", "docs", "deps", "firewall"]'
 
+PING = "ping payload (ansible.builtin.ping)"
+DIAGNOSE = "diagnose payload (every probe)"
+FLOOR = "runbook floor payload (benchmarks/library/runbook_floor.py)"
+AS_SHIPPED = "diagnose payload as a directory"
+PRECOMPILED = "diagnose payload as a directory, the collection's code precompiled"
+
 COMMANDS = [
     ("true (podman exec itself)", ["true"]),
     ("python3 -c pass", ["python3", "-c", "pass"]),
@@ -54,17 +63,16 @@ COMMANDS = [
     ("python3: import html.parser", ["python3", "-c", "import html.parser"]),
     ("systemctl show beatsync.service", ["systemctl", "show", "beatsync.service"]),
     ("journalctl -u beatsync.service -n 50", ["journalctl", "-u", "beatsync.service", "-n", "50", "--no-pager"]),
-    ("ping payload (ansible.builtin.ping)", ["python3", "/tmp/floor-ping.py"]),
+    (PING, ["python3", "/tmp/floor-ping.py"]),
     ("diagnose payload, one probe (process)", ["python3", "/tmp/floor-diagnose-one.py"]),
-    ("diagnose payload (every probe)", ["python3", "/tmp/floor-diagnose.py"]),
-    ("runbook floor payload (benchmarks/library/runbook_floor.py)", ["python3", "/tmp/floor-runbook.py"]),
+    (DIAGNOSE, ["python3", "/tmp/floor-diagnose.py"]),
+    (FLOOR, ["python3", "/tmp/floor-runbook.py"]),
     # The diagnose payload's files as a directory (AnsiballZ's `explode`, run with `execute`,
     # `python3 -B`: nothing written): first as shipped, then with the collection's own files
     # compiled beforehand. The second is what a diagnosis would cost if the collection's code
     # were never compiled on the host (ansible-core's files are compiled in both, as in a ping).
-    ("diagnose payload as a directory", ["sh", "-c", "cd /tmp/floor-dir-source && exec python3 -B p.py execute"]),
-    ("diagnose payload as a directory, the collection's code precompiled",
-     ["sh", "-c", "cd /tmp/floor-dir-bytecode && exec python3 -B p.py execute"]),
+    (AS_SHIPPED, ["sh", "-c", "cd /tmp/floor-dir-source && exec python3 -B p.py execute"]),
+    (PRECOMPILED, ["sh", "-c", "cd /tmp/floor-dir-bytecode && exec python3 -B p.py execute"]),
 ]
 
 # /tmp/floor-dir-<variant>/p.py is the diagnose payload, its debug_dir the payload's files.
@@ -142,19 +150,20 @@ def main():
         rounds = [measure_round(host, COMMANDS, args.repeat) for dummy in range(args.rounds)]
         rows = {label: [one[label] for one in rounds] for label, dummy in COMMANDS}
         base = statistics.median(rows[COMMANDS[0][0]])
-        ping_label = "ping payload (ansible.builtin.ping)"
-        floor_label = "runbook floor payload (benchmarks/library/runbook_floor.py)"
         print("| run | host CPU per run | over `true` | / ping payload [per-round range] |")
         print("| --- | --- | --- | --- |")
         for label, dummy in COMMANDS:
             value = statistics.median(rows[label])
-            ratios = [one[label] / one[ping_label] for one in rounds if one[ping_label] > 0]
+            ratios = [one[label] / one[PING] for one in rounds if one[PING] > 0]
             cells = (label, value * 1000, (value - base) * 1000, statistics.median(ratios), min(ratios), max(ratios))
             print("| %s | %.1f ms | %.1f ms | %.2f [%.2f-%.2f] |" % cells)
-        ping = statistics.median(rows[ping_label])
+        ping = statistics.median(rows[PING])
         print("\n1.25 x the ping payload leaves %.1f ms of host CPU for everything a diagnosis adds." % (ping * 0.25 * 1000))
-        floor = statistics.median(one[floor_label] / one[ping_label] for one in rounds if one[ping_label] > 0)
+        floor = statistics.median(one[FLOOR] / one[PING] for one in rounds if one[PING] > 0)
         print("The runbook's inside steps in the least code (runbook_floor) cost %.2f x the ping payload." % floor)
+        bound = [(one[DIAGNOSE] - 2 * (one[AS_SHIPPED] - one[PRECOMPILED])) / one[PING] for one in rounds if one[PING] > 0]
+        print("Without compiling the collection's code, the diagnose payload would cost %.2f [%.2f-%.2f] x the ping payload."
+              % (statistics.median(bound), min(bound), max(bound)))
         if args.out:
             Path(args.out).write_text(json.dumps({"repeat": args.repeat, "rows": rows}, indent=1))
         inventory.unlink()
